@@ -1,0 +1,149 @@
+//! The vulnerability core benchmark: import all shared feeds, load the database, match queries.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use scry_match::{merge_by_alias, Index, Query, Upper};
+use scry_version::Scheme;
+use scry_vulndb::VulnDb;
+use serde::Serialize;
+
+use crate::mem::status_bytes;
+
+#[derive(Debug, Serialize)]
+pub struct CoreReport {
+    pub records: u64,
+    pub import_seconds: f64,
+    pub records_per_second: f64,
+    pub reimport_seconds: f64,
+    pub db_size_bytes: u64,
+    pub advisories_indexed: usize,
+    pub index_entries: usize,
+    pub load_ms_median: f64,
+    pub load_ms_max: f64,
+    pub load_rss_growth_bytes: u64,
+    pub queries: usize,
+    /// Queries about packages the database names, at versions taken from their ranges.
+    pub hit_queries_per_second: f64,
+    pub hit_queries_matched: usize,
+    /// A mix in which one query in ten names a package the database knows (a typical inventory).
+    pub mixed_queries_per_second: f64,
+}
+
+pub fn core(vulndata: &Path, queries: usize) -> anyhow::Result<CoreReport> {
+    anyhow::ensure!(vulndata.is_dir(), "{} is not a directory — pass --vulndata ../shared/vulndata", vulndata.display());
+    let mut feeds: Vec<PathBuf> = std::fs::read_dir(vulndata)
+        .with_context(|| format!("failed to list {}", vulndata.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    feeds.sort();
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("bench.db");
+
+    let now = chrono::Utc::now();
+    let t = Instant::now();
+    let report = VulnDb::create(&path)?.import(&feeds, now, &mut |_| {})?;
+    let import_seconds = t.elapsed().as_secs_f64();
+    let records = report.total().read;
+    let t = Instant::now();
+    VulnDb::create(&path)?.import(&feeds, now, &mut |_| {})?;
+    let reimport_seconds = t.elapsed().as_secs_f64();
+
+    let rss_before = status_bytes("VmRSS");
+    let mut loads = Vec::new();
+    let mut kept = None;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let db = VulnDb::open(&path)?;
+        let loaded = db.load()?;
+        loads.push(t.elapsed().as_secs_f64() * 1e3);
+        if kept.is_none() {
+            kept = Some(loaded);
+        }
+    }
+    let rss_growth = status_bytes("VmRSS").saturating_sub(rss_before);
+    let loaded = kept.expect("five loads ran");
+    loads.sort_by(f64::total_cmp);
+
+    let owned = hit_queries(&loaded.index, queries);
+    let (hit_qps, matched) = run_queries(&loaded.index, &owned);
+    let mixed: Vec<OwnedQuery> = owned
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            if i % 10 == 0 {
+                q.clone()
+            } else {
+                OwnedQuery { name: format!("{}-not-vulnerable-{i}", q.name), ..q.clone() }
+            }
+        })
+        .collect();
+    let (mixed_qps, _) = run_queries(&loaded.index, &mixed);
+
+    Ok(CoreReport {
+        records,
+        import_seconds,
+        records_per_second: records as f64 / import_seconds,
+        reimport_seconds,
+        db_size_bytes: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+        advisories_indexed: loaded.index.advisory_count(),
+        index_entries: loaded.index.entry_count(),
+        load_ms_median: loads[loads.len() / 2],
+        load_ms_max: loads[loads.len() - 1],
+        load_rss_growth_bytes: rss_growth,
+        queries: owned.len(),
+        hit_queries_per_second: hit_qps,
+        hit_queries_matched: matched,
+        mixed_queries_per_second: mixed_qps,
+    })
+}
+
+#[derive(Debug, Clone)]
+struct OwnedQuery {
+    ecosystem: String,
+    name: String,
+    version: String,
+}
+
+/// Queries cycling over every package in the index, at versions taken from its ranges (lower
+/// bounds and fixed versions), so that about half match.
+fn hit_queries(index: &Index, n: usize) -> Vec<OwnedQuery> {
+    let mut pool = Vec::new();
+    let mut packages: Vec<(&str, &str)> = index.packages().collect();
+    packages.sort();
+    for (eco, name) in packages {
+        for entry in index.entries(eco, name) {
+            let ecosystem = match &entry.release {
+                Some(r) => format!("{eco}:{r}"),
+                None => eco.to_string(),
+            };
+            for iv in &entry.intervals {
+                let mut push = |v: &str| {
+                    pool.push(OwnedQuery { ecosystem: ecosystem.clone(), name: name.to_string(), version: v.to_string() })
+                };
+                if let Some(l) = &iv.lower {
+                    push(l);
+                }
+                if let Upper::Fixed(v) | Upper::LastAffected(v) = &iv.upper {
+                    push(v);
+                }
+            }
+        }
+    }
+    pool.iter().cycle().take(n).cloned().collect()
+}
+
+fn run_queries(index: &Index, qs: &[OwnedQuery]) -> (f64, usize) {
+    let mut matched = 0;
+    let t = Instant::now();
+    for q in qs {
+        let m = index.query(&Query { ecosystem: &q.ecosystem, name: &q.name, version: &q.version, ..Query::default() });
+        if !m.hits.is_empty() {
+            let merged = merge_by_alias(index, &m.hits, Scheme::for_ecosystem(&q.ecosystem));
+            matched += usize::from(!merged.is_empty());
+        }
+    }
+    (qs.len() as f64 / t.elapsed().as_secs_f64(), matched)
+}

@@ -1,0 +1,7 @@
+//! Benchmarks of Scry's own work, on real data, run by `scry bench`. Timings live here, not in
+//! tests.
+
+mod core;
+mod mem;
+
+pub use crate::core::{core, CoreReport};
