@@ -79,6 +79,15 @@ pub enum DbCommand {
         /// Base URL of an OSV mirror (serving ECOSYSTEM/all.zip).
         #[arg(long, env = "SCRY_OSV_MIRROR")]
         osv_mirror: Option<String>,
+        /// URL of the CISA KEV catalog (JSON), for a mirror.
+        #[arg(long, env = "SCRY_KEV_URL")]
+        kev_url: Option<String>,
+        /// URL of the EPSS daily scores (CSV, optionally gzipped), for a mirror.
+        #[arg(long, env = "SCRY_EPSS_URL")]
+        epss_url: Option<String>,
+        /// URL of the NVD CVE API 2.0, for a mirror.
+        #[arg(long, env = "SCRY_NVD_URL")]
+        nvd_url: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },

@@ -23,7 +23,7 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
             print_import(&path, &report, started.elapsed(), format)?;
             Ok(ExitCode::SUCCESS)
         }
-        DbCommand::Update { db, cache_dir, ecosystems, no_nvd, nvd_api_key, osv_mirror, format } => {
+        DbCommand::Update { db, cache_dir, ecosystems, no_nvd, nvd_api_key, osv_mirror, kev_url, epss_url, nvd_url, format } => {
             let path = db_path(&db)?;
             let cache = match cache_dir {
                 Some(c) => c,
@@ -35,6 +35,15 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
             }
             if let Some(m) = osv_mirror {
                 config.osv_base = m;
+            }
+            if let Some(u) = kev_url {
+                config.kev_url = u;
+            }
+            if let Some(u) = epss_url {
+                config.epss_url = u;
+            }
+            if let Some(u) = nvd_url {
+                config.nvd_url = u;
             }
             config.include_nvd = !no_nvd;
             config.nvd_api_key = nvd_api_key;
