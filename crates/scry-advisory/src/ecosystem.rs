@@ -156,10 +156,17 @@ mod tests {
         check_eco("Debian:12", "Debian", Some("12"));
         check_eco("Ubuntu:22.04:LTS", "Ubuntu", Some("22.04:LTS"));
         check_eco("Alpine:v3.19", "Alpine", Some("v3.19"));
-        check_eco("Red Hat:enterprise_linux:9::appstream", "Red Hat", Some("enterprise_linux:9::appstream"));
+        check_eco(
+            "Red Hat:enterprise_linux:9::appstream",
+            "Red Hat",
+            Some("enterprise_linux:9::appstream"),
+        );
         check_eco("CRATES.IO", "crates.io", None);
         check_eco("Something New", "Something New", None);
-        assert_eq!(Ecosystem::parse("Ubuntu:22.04:LTS").to_string(), "Ubuntu:22.04:LTS");
+        assert_eq!(
+            Ecosystem::parse("Ubuntu:22.04:LTS").to_string(),
+            "Ubuntu:22.04:LTS"
+        );
         assert!(Ecosystem::parse("Alpine:v3.19").is_distro());
         assert!(!Ecosystem::parse("npm").is_distro());
     }
@@ -177,8 +184,16 @@ mod tests {
         check_name("crates.io", "Serde_JSON", "serde-json");
         check_name("NuGet", "Newtonsoft.Json", "newtonsoft.json");
         check_name("Packagist", "Symfony/HTTP-Kernel", "symfony/http-kernel");
-        check_name("Maven", "org.apache.logging.log4j : log4j-core", "org.apache.logging.log4j:log4j-core");
-        check_name("Go", "github.com/BurntSushi/toml", "github.com/BurntSushi/toml");
+        check_name(
+            "Maven",
+            "org.apache.logging.log4j : log4j-core",
+            "org.apache.logging.log4j:log4j-core",
+        );
+        check_name(
+            "Go",
+            "github.com/BurntSushi/toml",
+            "github.com/BurntSushi/toml",
+        );
         check_name("npm", "@Babel/core", "@Babel/core");
     }
 }

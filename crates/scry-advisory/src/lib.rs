@@ -14,6 +14,5 @@ mod model;
 pub use ecosystem::{normalize_name, Ecosystem};
 pub use enrich::{EpssScore, KevEntry, NvdCve, NvdMetric};
 pub use model::{
-    Advisory, Affected, Credit, Event, Package, Range, RangeKind, Reference, Severity,
-    SeverityKind,
+    Advisory, Affected, Credit, Event, Package, Range, RangeKind, Reference, Severity, SeverityKind,
 };

@@ -117,9 +117,7 @@ pub enum Event {
 impl Event {
     pub fn version(&self) -> &str {
         match self {
-            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => {
-                v
-            }
+            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
         }
     }
 }
@@ -166,7 +164,10 @@ mod tests {
           "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]
         }"#;
         let adv: Advisory = serde_json::from_str(json).unwrap();
-        assert_eq!(adv.affected[0].ranges[0].events[1], Event::Fixed("1.6.0".into()));
+        assert_eq!(
+            adv.affected[0].ranges[0].events[1],
+            Event::Fixed("1.6.0".into())
+        );
         assert_eq!(adv.severity[0].kind, SeverityKind::CvssV3);
         let back: Advisory = serde_json::from_str(&serde_json::to_string(&adv).unwrap()).unwrap();
         assert_eq!(adv, back);

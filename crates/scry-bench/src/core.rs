@@ -32,7 +32,11 @@ pub struct CoreReport {
 }
 
 pub fn core(vulndata: &Path, queries: usize) -> anyhow::Result<CoreReport> {
-    anyhow::ensure!(vulndata.is_dir(), "{} is not a directory — pass --vulndata ../shared/vulndata", vulndata.display());
+    anyhow::ensure!(
+        vulndata.is_dir(),
+        "{} is not a directory — pass --vulndata ../shared/vulndata",
+        vulndata.display()
+    );
     let mut feeds: Vec<PathBuf> = std::fs::read_dir(vulndata)
         .with_context(|| format!("failed to list {}", vulndata.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -76,7 +80,10 @@ pub fn core(vulndata: &Path, queries: usize) -> anyhow::Result<CoreReport> {
             if i % 10 == 0 {
                 q.clone()
             } else {
-                OwnedQuery { name: format!("{}-not-vulnerable-{i}", q.name), ..q.clone() }
+                OwnedQuery {
+                    name: format!("{}-not-vulnerable-{i}", q.name),
+                    ..q.clone()
+                }
             }
         })
         .collect();
@@ -121,7 +128,11 @@ fn hit_queries(index: &Index, n: usize) -> Vec<OwnedQuery> {
             };
             for iv in &entry.intervals {
                 let mut push = |v: &str| {
-                    pool.push(OwnedQuery { ecosystem: ecosystem.clone(), name: name.to_string(), version: v.to_string() })
+                    pool.push(OwnedQuery {
+                        ecosystem: ecosystem.clone(),
+                        name: name.to_string(),
+                        version: v.to_string(),
+                    })
                 };
                 if let Some(l) = &iv.lower {
                     push(l);
@@ -139,7 +150,12 @@ fn run_queries(index: &Index, qs: &[OwnedQuery]) -> (f64, usize) {
     let mut matched = 0;
     let t = Instant::now();
     for q in qs {
-        let m = index.query(&Query { ecosystem: &q.ecosystem, name: &q.name, version: &q.version, ..Query::default() });
+        let m = index.query(&Query {
+            ecosystem: &q.ecosystem,
+            name: &q.name,
+            version: &q.version,
+            ..Query::default()
+        });
         if !m.hits.is_empty() {
             let merged = merge_by_alias(index, &m.hits, Scheme::for_ecosystem(&q.ecosystem));
             matched += usize::from(!merged.is_empty());

@@ -123,6 +123,7 @@ pub struct MatchArgs {
     /// Package name (Maven: group:artifact).
     pub name: String,
     /// Installed version.
+    #[arg(value_name = "VERSION", id = "installed_version")]
     pub version: String,
     /// For OS packages: the source package it was built from.
     #[arg(long)]

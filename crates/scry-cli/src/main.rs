@@ -10,8 +10,13 @@ fn main() -> std::process::ExitCode {
     let cli = args::Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("SCRY_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if cli.verbose { "debug" } else { "warn" }));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(if cli.verbose { "debug" } else { "warn" })
+        });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     match cmd::run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -13,29 +13,50 @@ fn scry(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("scry runs");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 fn shared(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel);
     assert!(p.exists(), "{} is missing", p.display());
     p
 }
 
 #[test]
 fn compare_versions_reports_failing_lines_and_exit_code() {
-    let ok = scry(&["debug", "compare-versions", "--ecosystem", "Debian"], "# comment\n\n1.0~rc1 < 1.0\n1:0.1 > 2.0\n// also a comment\n");
-    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let ok = scry(
+        &["debug", "compare-versions", "--ecosystem", "Debian"],
+        "# comment\n\n1.0~rc1 < 1.0\n1:0.1 > 2.0\n// also a comment\n",
+    );
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(ok.stdout.is_empty());
 
-    let bad = scry(&["debug", "compare-versions", "--ecosystem", "PyPI"], "1.0 < 2.0\n2.0 < 1.0\n1.0 = 1.0.0\n");
+    let bad = scry(
+        &["debug", "compare-versions", "--ecosystem", "PyPI"],
+        "1.0 < 2.0\n2.0 < 1.0\n1.0 = 1.0.0\n",
+    );
     assert_eq!(bad.status.code(), Some(1));
     let out = String::from_utf8(bad.stdout).unwrap();
     assert!(out.contains("line 2: 2.0 < 1.0"), "{out}");
     assert_eq!(out.lines().count(), 1, "{out}");
 
-    let unknown = scry(&["debug", "compare-versions", "--ecosystem", "Nonsense"], "");
+    let unknown = scry(
+        &["debug", "compare-versions", "--ecosystem", "Nonsense"],
+        "",
+    );
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("Debian"));
 }
@@ -58,7 +79,12 @@ fn every_shared_vector_file_passes_through_the_cli() {
     ] {
         let text = std::fs::read_to_string(shared("testdata/versions").join(file)).unwrap();
         let out = scry(&["debug", "compare-versions", "--ecosystem", eco], &text);
-        assert_eq!(out.status.code(), Some(0), "{file}: {}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 }
 
@@ -68,9 +94,25 @@ fn import_status_search_match() {
     let db = dir.path().join("a.db");
     let db = db.to_str().unwrap();
     let kev = shared("vulndata/kev/known_exploited_vulnerabilities.json");
-    let pillow = shared("vulndata/osv-pypi/pillow");
-    let out = scry(&["db", "import", "--db", db, "--format", "json", kev.to_str().unwrap(), pillow.to_str().unwrap()], "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let salt = shared("vulndata/osv-pypi/salt");
+    let out = scry(
+        &[
+            "db",
+            "import",
+            "--db",
+            db,
+            "--format",
+            "json",
+            kev.to_str().unwrap(),
+            salt.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["sources"]["kev"]["inserted"], 1404);
     assert!(report["sources"]["osv:PyPI"]["inserted"].as_u64().unwrap() > 10);
@@ -78,18 +120,50 @@ fn import_status_search_match() {
     let out = scry(&["db", "status", "--db", db, "--format", "json"], "");
     assert!(out.status.success());
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let names: Vec<&str> = status["sources"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = status["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["osv:PyPI", "kev"]);
 
-    let out = scry(&["db", "search", "--db", db, "CVE-2023-4863"], "");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("PYSEC-2023-175"));
+    let out = scry(&["db", "search", "--db", db, "CVE-2020-11651"], "");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("PYSEC-2020-102"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
-    let out = scry(&["db", "match", "--db", db, "--ecosystem", "PyPI", "--format", "json", "Pillow", "9.5.0"], "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = scry(
+        &[
+            "db",
+            "match",
+            "--db",
+            db,
+            "--ecosystem",
+            "PyPI",
+            "--format",
+            "json",
+            "salt",
+            "3000.1",
+        ],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let webp = a["findings"].as_array().unwrap().iter().find(|f| f["vulnerability_id"] == "CVE-2023-4863").unwrap();
-    assert_eq!(webp["exploit"]["date_added"], "2023-09-13");
-    assert_eq!(webp["fix"]["version"], "10.0.1");
+    let auth = a["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["vulnerability_id"] == "CVE-2020-11651")
+        .unwrap();
+    assert_eq!(auth["exploit"]["date_added"], "2021-11-03");
+    assert_eq!(auth["fix"]["version"], "3000.2");
 }
 
 #[test]
@@ -99,7 +173,10 @@ fn missing_database_is_a_clear_error() {
     let out = scry(&["db", "status", "--db", db.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("scry db update") && err.contains("scry db import"), "{err}");
+    assert!(
+        err.contains("scry db update") && err.contains("scry db import"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -108,8 +185,21 @@ fn update_offline_names_db_import() {
     let db = dir.path().join("u.db");
     // A closed loopback port stands in for an unreachable feed host.
     let out = scry(
-        &["db", "update", "--db", db.to_str().unwrap(), "--no-nvd", "--ecosystem", "PyPI", "--osv-mirror", "http://127.0.0.1:9",
-          "--kev-url", "http://127.0.0.1:9/kev.json", "--epss-url", "http://127.0.0.1:9/epss.csv.gz"],
+        &[
+            "db",
+            "update",
+            "--db",
+            db.to_str().unwrap(),
+            "--no-nvd",
+            "--ecosystem",
+            "PyPI",
+            "--osv-mirror",
+            "http://127.0.0.1:9",
+            "--kev-url",
+            "http://127.0.0.1:9/kev.json",
+            "--epss-url",
+            "http://127.0.0.1:9/epss.csv.gz",
+        ],
         "",
     );
     assert!(!out.status.success());

@@ -78,7 +78,11 @@ impl CompiledAffected {
             advisory,
             release,
             intervals,
-            versions: affected.versions.iter().map(|v| v.as_str().into()).collect(),
+            versions: affected
+                .versions
+                .iter()
+                .map(|v| v.as_str().into())
+                .collect(),
             fixes,
             wont_fix: says_wont_fix(affected.ecosystem_specific.as_ref())
                 || says_wont_fix(affected.database_specific.as_ref()),
@@ -172,13 +176,21 @@ fn intervals_of(scheme: Scheme, events: &[&Event], out: &mut Vec<Interval>) {
                         Event::Limit(_) => Upper::Limit(v),
                         _ => Upper::LastAffected(v),
                     };
-                    out.push(Interval { scheme, lower, upper });
+                    out.push(Interval {
+                        scheme,
+                        lower,
+                        upper,
+                    });
                 }
             }
         }
     }
     if let Some(lower) = open {
-        out.push(Interval { scheme, lower, upper: Upper::Open });
+        out.push(Interval {
+            scheme,
+            lower,
+            upper: Upper::Open,
+        });
     }
 }
 

@@ -75,7 +75,10 @@ impl IndexBuilder {
 /// origin). The others (RPM distributions) are keyed by binary package name, with the source rpm
 /// name consulted too.
 fn keyed_by_source(base: &str) -> bool {
-    matches!(base, "Debian" | "Ubuntu" | "Alpine" | "Wolfi" | "Chainguard" | "MinimOS")
+    matches!(
+        base,
+        "Debian" | "Ubuntu" | "Alpine" | "Wolfi" | "Chainguard" | "MinimOS"
+    )
 }
 
 impl Index {
@@ -109,7 +112,10 @@ impl Index {
     pub fn entries(&self, ecosystem_base: &str, name: &str) -> &[CompiledAffected] {
         let by_name = match self.packages.get(ecosystem_base) {
             Some(m) => m,
-            None => match self.packages.get(Ecosystem::parse(ecosystem_base).base.as_str()) {
+            None => match self
+                .packages
+                .get(Ecosystem::parse(ecosystem_base).base.as_str())
+            {
                 Some(m) => m,
                 None => return &[],
             },
@@ -152,8 +158,20 @@ impl Index {
                 lookups[1] = Some((src, q.source_version.unwrap_or(q.version)));
             }
         }
+        let scheme = Scheme::for_ecosystem(&base);
         for (name, version) in lookups.into_iter().flatten() {
-            for entry in self.entries(&base, name) {
+            let entries = self.entries(&base, name);
+            if entries.is_empty() {
+                continue;
+            }
+            // A version the ecosystem's rules do not read is reported; schemes with a documented
+            // fallback (PEP 440's legacy versions) still order it.
+            if let Some(s) = scheme {
+                if let Err(e) = scry_version::validate(s, version) {
+                    out.version_error.get_or_insert_with(|| e.to_string());
+                }
+            }
+            for entry in entries {
                 if let Some(r) = &entry.release {
                     if release.as_deref() != Some(&**r) {
                         continue;
@@ -168,7 +186,10 @@ impl Index {
                         None if entry.wont_fix => FixState::WontFix,
                         None => FixState::NotFixed,
                     };
-                    out.hits.push(Hit { advisory: entry.advisory, fix });
+                    out.hits.push(Hit {
+                        advisory: entry.advisory,
+                        fix,
+                    });
                 }
             }
         }

@@ -70,9 +70,17 @@ pub struct Assessment {
 
 impl VulnDb {
     /// Match one package and build a finding for each vulnerability affecting it.
-    pub fn assess(&self, loaded: &Loaded, q: &Query<'_>, ctx: &ScoreContext) -> Result<Assessment, DbError> {
+    pub fn assess(
+        &self,
+        loaded: &Loaded,
+        q: &Query<'_>,
+        ctx: &ScoreContext,
+    ) -> Result<Assessment, DbError> {
         let m = loaded.index.query(q);
-        let mut out = Assessment { findings: Vec::new(), version_error: m.version_error };
+        let mut out = Assessment {
+            findings: Vec::new(),
+            version_error: m.version_error,
+        };
         if m.hits.is_empty() {
             return Ok(out);
         }
@@ -85,7 +93,8 @@ impl VulnDb {
                     advisories.push(a);
                 }
             }
-            out.findings.push(self.finding(loaded, q, vuln, &advisories, ctx)?);
+            out.findings
+                .push(self.finding(loaded, q, vuln, &advisories, ctx)?);
         }
         Ok(out)
     }
@@ -129,7 +138,10 @@ impl VulnDb {
                     .affected
                     .iter()
                     .filter(|af| package_matches(af, q))
-                    .find_map(|af| word_in(af.ecosystem_specific.as_ref()).or(word_in(af.database_specific.as_ref())))
+                    .find_map(|af| {
+                        word_in(af.ecosystem_specific.as_ref())
+                            .or(word_in(af.database_specific.as_ref()))
+                    })
                     .or_else(|| word_in(a.database_specific.as_ref()));
             }
         }
@@ -177,9 +189,15 @@ impl VulnDb {
         } else if let Some(c) = &nvd_v3 {
             (Severity::from_score(c.base_score), "nvd")
         } else if let Some(c) = cvss.iter().find(|c| c.version == CvssVersion::V4_0) {
-            (Severity::from_score(c.base_score), if c.source == "NVD" { "nvd" } else { "cvss" })
+            (
+                Severity::from_score(c.base_score),
+                if c.source == "NVD" { "nvd" } else { "cvss" },
+            )
         } else if let Some(c) = cvss.first() {
-            (Severity::from_score(c.base_score), if c.source == "NVD" { "nvd" } else { "cvss" })
+            (
+                Severity::from_score(c.base_score),
+                if c.source == "NVD" { "nvd" } else { "cvss" },
+            )
         } else {
             (Severity::Untriaged, "none")
         };
@@ -210,13 +228,22 @@ impl VulnDb {
             exploit,
             epss,
             title: advisories.iter().find_map(|a| a.summary.clone()),
-            description: advisories.iter().find_map(|a| a.details.clone()).or(nvd_description),
+            description: advisories
+                .iter()
+                .find_map(|a| a.details.clone())
+                .or(nvd_description),
             references,
             cwes,
             published: advisories.iter().filter_map(|a| a.published).min(),
-            modified: advisories.iter().map(|a| a.modified).max().unwrap_or_else(|| {
-                first.map(|a| a.modified).unwrap_or(DateTime::<Utc>::MIN_UTC)
-            }),
+            modified: advisories
+                .iter()
+                .map(|a| a.modified)
+                .max()
+                .unwrap_or_else(|| {
+                    first
+                        .map(|a| a.modified)
+                        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+                }),
         })
     }
 }

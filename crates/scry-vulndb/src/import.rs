@@ -81,7 +81,8 @@ impl VulnDb {
         on_record: &mut dyn FnMut(&str),
     ) -> Result<ImportReport, DbError> {
         let now_s = ts(&now);
-        let tx = self.conn.transaction().doing("starting the import")?;
+        let conn = self.conn.get_mut().unwrap_or_else(|e| e.into_inner());
+        let tx = conn.transaction().doing("starting the import")?;
         let mut report = ImportReport::default();
         let mut changed: std::collections::HashSet<(String, String)> = Default::default();
         let mut failure: Option<DbError> = None;
@@ -111,8 +112,11 @@ impl VulnDb {
                     Err(e) => failure = Some(e),
                 }
             };
-            let feed = scry_feeds::import_path(path, &mut sink)
-                .map_err(|source| DbError::Feed { path: path.clone(), source })?;
+            let feed =
+                scry_feeds::import_path(path, &mut sink).map_err(|source| DbError::Feed {
+                    path: path.clone(),
+                    source,
+                })?;
             if let Some(e) = failure.take() {
                 return Err(e);
             }
@@ -155,10 +159,17 @@ fn content_hash(json: &str) -> i64 {
 /// the ecosystem/database-specific data.
 fn match_form(a: &Advisory) -> Advisory {
     let keep = |v: &Option<serde_json::Value>| -> Option<serde_json::Value> {
-        let serde_json::Value::Object(m) = v.as_ref()? else { return None };
+        let serde_json::Value::Object(m) = v.as_ref()? else {
+            return None;
+        };
         let kept: serde_json::Map<_, _> = m
             .iter()
-            .filter(|(k, _)| matches!(k.as_str(), "status" | "fix_status" | "fix_state" | "state" | "resolution"))
+            .filter(|(k, _)| {
+                matches!(
+                    k.as_str(),
+                    "status" | "fix_status" | "fix_state" | "state" | "resolution"
+                )
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         (!kept.is_empty()).then_some(serde_json::Value::Object(kept))
@@ -180,7 +191,12 @@ fn match_form(a: &Advisory) -> Advisory {
             .map(|af| scry_advisory::Affected {
                 package: af.package.clone(),
                 severity: Vec::new(),
-                ranges: af.ranges.iter().filter(|r| r.kind != RangeKind::Git).cloned().collect(),
+                ranges: af
+                    .ranges
+                    .iter()
+                    .filter(|r| r.kind != RangeKind::Git)
+                    .cloned()
+                    .collect(),
                 versions: af.versions.clone(),
                 ecosystem_specific: keep(&af.ecosystem_specific),
                 database_specific: keep(&af.database_specific),
@@ -215,12 +231,18 @@ fn upsert_advisory(
     now: &str,
     changed: &mut std::collections::HashSet<(String, String)>,
 ) -> Result<Outcome, DbError> {
-    let json = serde_json::to_string(a).map_err(|source| DbError::Corrupt { id: a.id.clone(), source })?;
+    let json = serde_json::to_string(a).map_err(|source| DbError::Corrupt {
+        id: a.id.clone(),
+        source,
+    })?;
     let hash = content_hash(&json);
     let modified = ts(&a.modified);
     let existing: Option<(String, i64)> = tx
         .prepare_cached("SELECT modified, hash FROM advisory WHERE id = ?1")
-        .and_then(|mut st| st.query_row([&a.id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .and_then(|mut st| {
+            st.query_row([&a.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
         .doing("looking up a stored advisory")?;
     let outcome = match &existing {
         Some((m, _)) if *m > modified => return Ok(Outcome::Stale),
@@ -228,8 +250,10 @@ fn upsert_advisory(
         Some(_) => Outcome::Updated,
         None => Outcome::Inserted,
     };
-    let match_json = serde_json::to_string(&match_form(a))
-        .map_err(|source| DbError::Corrupt { id: a.id.clone(), source })?;
+    let match_json = serde_json::to_string(&match_form(a)).map_err(|source| DbError::Corrupt {
+        id: a.id.clone(),
+        source,
+    })?;
     let mut touched: Vec<(String, String)> = Vec::new();
     if existing.is_some() {
         let mut st = tx
@@ -277,20 +301,26 @@ fn upsert_advisory(
     let packages = packages_of(a);
     {
         let mut st = tx
-            .prepare_cached("INSERT OR IGNORE INTO affected (ecosystem, name, advisory) VALUES (?1, ?2, ?3)")
+            .prepare_cached(
+                "INSERT OR IGNORE INTO affected (ecosystem, name, advisory) VALUES (?1, ?2, ?3)",
+            )
             .doing("storing affected packages")?;
         for (eco, name) in &packages {
-            st.execute([eco, name, &a.id]).doing("storing affected packages")?;
+            st.execute([eco, name, &a.id])
+                .doing("storing affected packages")?;
         }
     }
     touched.extend(packages);
     touched.sort();
     touched.dedup();
     let mut st = tx
-        .prepare_cached("INSERT INTO change (advisory, ecosystem, name, at) VALUES (?1, ?2, ?3, ?4)")
+        .prepare_cached(
+            "INSERT INTO change (advisory, ecosystem, name, at) VALUES (?1, ?2, ?3, ?4)",
+        )
         .doing("logging changes")?;
     for (eco, name) in touched {
-        st.execute([&a.id, &eco, &name, now]).doing("logging changes")?;
+        st.execute([&a.id, &eco, &name, now])
+            .doing("logging changes")?;
         changed.insert((eco, name));
     }
     Ok(outcome)
@@ -302,7 +332,10 @@ fn upsert_json<T: serde::Serialize>(
     key: &str,
     value: &T,
 ) -> Result<Outcome, DbError> {
-    let json = serde_json::to_string(value).map_err(|source| DbError::Corrupt { id: key.to_string(), source })?;
+    let json = serde_json::to_string(value).map_err(|source| DbError::Corrupt {
+        id: key.to_string(),
+        source,
+    })?;
     let sql = format!("SELECT json FROM {table} WHERE cve = ?1");
     let old: Option<String> = tx
         .prepare_cached(&sql)
@@ -315,15 +348,25 @@ fn upsert_json<T: serde::Serialize>(
     tx.prepare_cached(&sql)
         .and_then(|mut st| st.execute([key, &json]))
         .doing("storing an enrichment record")?;
-    Ok(if old.is_some() { Outcome::Updated } else { Outcome::Inserted })
+    Ok(if old.is_some() {
+        Outcome::Updated
+    } else {
+        Outcome::Inserted
+    })
 }
 
 fn upsert_nvd(tx: &Transaction<'_>, n: &scry_advisory::NvdCve) -> Result<Outcome, DbError> {
-    let json = serde_json::to_string(n).map_err(|source| DbError::Corrupt { id: n.id.clone(), source })?;
+    let json = serde_json::to_string(n).map_err(|source| DbError::Corrupt {
+        id: n.id.clone(),
+        source,
+    })?;
     let modified = ts(&n.modified);
     let old: Option<(String, String)> = tx
         .prepare_cached("SELECT modified, json FROM nvd WHERE cve = ?1")
-        .and_then(|mut st| st.query_row([&n.id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .and_then(|mut st| {
+            st.query_row([&n.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
         .doing("looking up an NVD record")?;
     let outcome = match &old {
         Some((m, _)) if *m > modified => return Ok(Outcome::Stale),

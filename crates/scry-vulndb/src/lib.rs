@@ -43,7 +43,11 @@ pub enum DbError {
     #[error(
         "the advisory database at {path} has schema version {found}, this scry reads version {expected} — rebuild it with `scry db import` into a new file or `scry db update --db NEW`"
     )]
-    Schema { path: PathBuf, found: i64, expected: i64 },
+    Schema {
+        path: PathBuf,
+        found: i64,
+        expected: i64,
+    },
     #[error("advisory database query failed while {doing}")]
     Sql {
         doing: &'static str,
@@ -74,9 +78,10 @@ impl<T> SqlContext<T> for Result<T, rusqlite::Error> {
     }
 }
 
-/// An open advisory database file.
+/// An open advisory database file. Shareable between threads (the connection is behind a
+/// mutex; lookups are short).
 pub struct VulnDb {
-    conn: Connection,
+    conn: std::sync::Mutex<Connection>,
     path: PathBuf,
 }
 
@@ -99,18 +104,30 @@ impl VulnDb {
             path: path.to_path_buf(),
             source,
         })?;
-        let db = VulnDb { conn, path: path.to_path_buf() };
+        let db = VulnDb {
+            conn: std::sync::Mutex::new(conn),
+            path: path.to_path_buf(),
+        };
         db.pragmas()?;
-        let found: i64 = db.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).doing("reading the schema version")?;
+        let found: i64 = db
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .doing("reading the schema version")?;
         let empty: bool = db
-            .conn
+            .conn()
             .query_row("SELECT count(*) = 0 FROM sqlite_master", [], |r| r.get(0))
             .doing("inspecting the schema")?;
         if !empty && found != SCHEMA_VERSION {
-            return Err(DbError::Schema { path: path.to_path_buf(), found, expected: SCHEMA_VERSION });
+            return Err(DbError::Schema {
+                path: path.to_path_buf(),
+                found,
+                expected: SCHEMA_VERSION,
+            });
         }
-        db.conn.execute_batch(schema::SCHEMA).doing("creating the schema")?;
-        db.conn
+        db.conn()
+            .execute_batch(schema::SCHEMA)
+            .doing("creating the schema")?;
+        db.conn()
             .execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .doing("writing the schema version")?;
         Ok(db)
@@ -120,30 +137,55 @@ impl VulnDb {
     /// message tells the user how to make one.
     pub fn open(path: &Path) -> Result<VulnDb, DbError> {
         if !path.exists() {
-            return Err(DbError::Missing { path: path.to_path_buf() });
+            return Err(DbError::Missing {
+                path: path.to_path_buf(),
+            });
         }
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|source| DbError::Open { path: path.to_path_buf(), source })?;
-        let db = VulnDb { conn, path: path.to_path_buf() };
+        .map_err(|source| DbError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let db = VulnDb {
+            conn: std::sync::Mutex::new(conn),
+            path: path.to_path_buf(),
+        };
         let found: i64 = db
-            .conn
+            .conn()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|source| DbError::Open { path: path.to_path_buf(), source })?;
+            .map_err(|source| DbError::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
         if found != SCHEMA_VERSION {
-            return Err(DbError::Schema { path: path.to_path_buf(), found, expected: SCHEMA_VERSION });
+            return Err(DbError::Schema {
+                path: path.to_path_buf(),
+                found,
+                expected: SCHEMA_VERSION,
+            });
         }
-        db.conn.busy_timeout(std::time::Duration::from_secs(10)).doing("setting the busy timeout")?;
+        db.conn()
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .doing("setting the busy timeout")?;
         Ok(db)
     }
 
     fn pragmas(&self) -> Result<(), DbError> {
-        self.conn
+        self.conn()
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
             .doing("setting pragmas")?;
-        self.conn.busy_timeout(std::time::Duration::from_secs(30)).doing("setting the busy timeout")
+        self.conn()
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .doing("setting the busy timeout")
+    }
+
+    /// The connection. A poisoned lock (a panic while holding it) is recovered: SQLite keeps
+    /// its own consistency, and a reader must not be locked out for good.
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn path(&self) -> &Path {
@@ -158,7 +200,7 @@ impl VulnDb {
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>, DbError> {
-        self.conn
+        self.conn()
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()
             .doing("reading metadata")

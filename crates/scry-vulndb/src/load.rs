@@ -21,8 +21,8 @@ impl VulnDb {
     pub fn load(&self) -> Result<Loaded, DbError> {
         let generation = self.generation()?;
         let mut builder = IndexBuilder::new();
-        let mut st = self
-            .conn
+        let conn = self.conn();
+        let mut st = conn
             .prepare("SELECT id, match_json FROM advisory WHERE withdrawn IS NULL")
             .doing("loading advisories")?;
         let mut rows = st.query([]).doing("loading advisories")?;
@@ -35,15 +35,24 @@ impl VulnDb {
             builder.add(&adv);
         }
         let mut kev = FxHashMap::default();
-        let mut st = self.conn.prepare("SELECT cve, json FROM kev").doing("loading KEV")?;
+        let mut st = conn
+            .prepare("SELECT cve, json FROM kev")
+            .doing("loading KEV")?;
         let mut rows = st.query([]).doing("loading KEV")?;
         while let Some(row) = rows.next().doing("loading KEV")? {
             let cve: String = row.get(0).doing("loading KEV")?;
             let json: String = row.get(1).doing("loading KEV")?;
             let entry: KevEntry =
-                serde_json::from_str(&json).map_err(|source| DbError::Corrupt { id: cve.clone(), source })?;
+                serde_json::from_str(&json).map_err(|source| DbError::Corrupt {
+                    id: cve.clone(),
+                    source,
+                })?;
             kev.insert(cve, entry);
         }
-        Ok(Loaded { index: builder.finish(), kev, generation })
+        Ok(Loaded {
+            index: builder.finish(),
+            kev,
+            generation,
+        })
     }
 }

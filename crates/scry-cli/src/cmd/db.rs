@@ -16,18 +16,36 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
         DbCommand::Import { paths, db, format } => {
             let path = db_path(&db)?;
             for p in &paths {
-                anyhow::ensure!(p.exists(), "{} does not exist — pass a feed file, directory or zip", p.display());
+                anyhow::ensure!(
+                    p.exists(),
+                    "{} does not exist — pass a feed file, directory or zip",
+                    p.display()
+                );
             }
             let started = std::time::Instant::now();
             let report = import(&path, &paths)?;
             print_import(&path, &report, started.elapsed(), format)?;
             Ok(ExitCode::SUCCESS)
         }
-        DbCommand::Update { db, cache_dir, ecosystems, no_nvd, nvd_api_key, osv_mirror, kev_url, epss_url, nvd_url, format } => {
+        DbCommand::Update {
+            db,
+            cache_dir,
+            ecosystems,
+            no_nvd,
+            nvd_api_key,
+            osv_mirror,
+            kev_url,
+            epss_url,
+            nvd_url,
+            format,
+        } => {
             let path = db_path(&db)?;
             let cache = match cache_dir {
                 Some(c) => c,
-                None => path.parent().map(|p| p.join("feeds")).unwrap_or_else(|| PathBuf::from("feeds")),
+                None => path
+                    .parent()
+                    .map(|p| p.join("feeds"))
+                    .unwrap_or_else(|| PathBuf::from("feeds")),
             };
             let mut config = scry_download::Config::with_defaults(cache);
             if !ecosystems.is_empty() {
@@ -62,7 +80,11 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
             let paths: Vec<PathBuf> = downloaded.iter().map(|d| d.path.clone()).collect();
             let report = import(&path, &paths)?;
             print_import(&path, &report, started.elapsed(), format)?;
-            Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         DbCommand::Status { db, format } => {
             let db = VulnDb::open(&db_path(&db)?)?;
@@ -72,9 +94,15 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
             } else {
                 println!("database:      {}", s.path);
                 println!("schema:        {}", s.schema_version);
-                println!("built at:      {}", s.built_at.as_deref().unwrap_or("never"));
+                println!(
+                    "built at:      {}",
+                    s.built_at.as_deref().unwrap_or("never")
+                );
                 println!("size:          {:.1} MB", s.size_bytes as f64 / 1e6);
-                println!("advisories:    {} ({} withdrawn)", s.advisories, s.withdrawn);
+                println!(
+                    "advisories:    {} ({} withdrawn)",
+                    s.advisories, s.withdrawn
+                );
                 println!();
                 let rows: Vec<Vec<String>> = s
                     .sources
@@ -88,26 +116,41 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
                         ]
                     })
                     .collect();
-                output::table(&["SOURCE", "RECORDS", "NEWEST MODIFIED", "IMPORTED AT"], &rows);
+                output::table(
+                    &["SOURCE", "RECORDS", "NEWEST MODIFIED", "IMPORTED AT"],
+                    &rows,
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
-        DbCommand::Search { term, ecosystem, db, format } => {
+        DbCommand::Search {
+            term,
+            ecosystem,
+            db,
+            format,
+        } => {
             let db = VulnDb::open(&db_path(&db)?)?;
             let found = db.search(&term, ecosystem.as_deref())?;
             if format == Format::Json {
                 output::json(&found)?;
             } else if found.is_empty() {
-                eprintln!("no advisory has the id or alias {term:?}, and none names a package {term:?}");
+                eprintln!(
+                    "no advisory has the id or alias {term:?}, and none names a package {term:?}"
+                );
             } else {
                 let rows: Vec<Vec<String>> = found
                     .iter()
                     .map(|a| {
-                        let pkgs: Vec<String> = a.packages.iter().map(|(e, n)| format!("{e}/{n}")).collect();
+                        let pkgs: Vec<String> =
+                            a.packages.iter().map(|(e, n)| format!("{e}/{n}")).collect();
                         vec![
                             a.id.clone(),
                             a.aliases.join(","),
-                            if a.withdrawn.is_some() { "withdrawn".into() } else { a.source.clone() },
+                            if a.withdrawn.is_some() {
+                                "withdrawn".into()
+                            } else {
+                                a.source.clone()
+                            },
                             pkgs.join(","),
                             a.summary.clone().unwrap_or_default(),
                         ]
@@ -115,7 +158,11 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
                     .collect();
                 output::table(&["ID", "ALIASES", "SOURCE", "PACKAGES", "SUMMARY"], &rows);
             }
-            Ok(if found.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if found.is_empty() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         DbCommand::Match(args) => match_one(args),
     }
@@ -126,7 +173,12 @@ fn import(path: &std::path::Path, paths: &[PathBuf]) -> anyhow::Result<ImportRep
     let pb = output::counter("importing");
     let report = db
         .import(paths, chrono::Utc::now(), &mut |_| pb.inc(1))
-        .with_context(|| format!("import into {} failed; the database is unchanged", path.display()))?;
+        .with_context(|| {
+            format!(
+                "import into {} failed; the database is unchanged",
+                path.display()
+            )
+        })?;
     pb.finish_and_clear();
     Ok(report)
 }
@@ -157,7 +209,10 @@ fn print_import(
             ]
         })
         .collect();
-    output::table(&["SOURCE", "READ", "NEW", "UPDATED", "UNCHANGED", "STALE"], &rows);
+    output::table(
+        &["SOURCE", "READ", "NEW", "UPDATED", "UNCHANGED", "STALE"],
+        &rows,
+    );
     let t = report.total();
     println!(
         "\n{} records in {:.2}s into {}; {} packages affected by changes",
@@ -167,12 +222,23 @@ fn print_import(
         report.changed_packages
     );
     if !report.diagnostics.is_empty() {
-        eprintln!("\n{} records could not be read and were skipped:", report.diagnostics.len());
+        eprintln!(
+            "\n{} records could not be read and were skipped:",
+            report.diagnostics.len()
+        );
         for d in report.diagnostics.iter().take(50) {
-            eprintln!("  {} {}: {}", d.location, d.id.as_deref().unwrap_or("-"), d.reason);
+            eprintln!(
+                "  {} {}: {}",
+                d.location,
+                d.id.as_deref().unwrap_or("-"),
+                d.reason
+            );
         }
         if report.diagnostics.len() > 50 {
-            eprintln!("  ... and {} more (use --format json for all)", report.diagnostics.len() - 50);
+            eprintln!(
+                "  ... and {} more (use --format json for all)",
+                report.diagnostics.len() - 50
+            );
         }
     }
     Ok(())
@@ -188,7 +254,10 @@ fn match_one(a: MatchArgs) -> anyhow::Result<ExitCode> {
         source_name: a.source_name.as_deref(),
         source_version: a.source_version.as_deref(),
     };
-    let ctx = ScoreContext { network_reachable: a.network_reachable, ..ScoreContext::default() };
+    let ctx = ScoreContext {
+        network_reachable: a.network_reachable,
+        ..ScoreContext::default()
+    };
     let assessment = db.assess(&loaded, &q, &ctx)?;
     if let Some(e) = &assessment.version_error {
         eprintln!("warning: {e} — version ranges were not evaluated, only listed versions");
@@ -196,7 +265,10 @@ fn match_one(a: MatchArgs) -> anyhow::Result<ExitCode> {
     if a.format == Format::Json {
         output::json(&assessment)?;
     } else if assessment.findings.is_empty() {
-        println!("no known vulnerability affects {} {} {}", a.ecosystem, a.name, a.version);
+        println!(
+            "no known vulnerability affects {} {} {}",
+            a.ecosystem, a.name, a.version
+        );
     } else {
         let rows: Vec<Vec<String>> = assessment
             .findings
@@ -210,14 +282,35 @@ fn match_one(a: MatchArgs) -> anyhow::Result<ExitCode> {
                         FixState::NotFixed => "not fixed yet".into(),
                         FixState::WontFix => "will not fix".into(),
                     },
-                    f.inspector_score.as_ref().map(|s| format!("{:.1}", s.score)).unwrap_or_else(|| "-".into()),
-                    if f.exploit.is_some() { "yes".into() } else { "-".into() },
-                    f.epss.as_ref().map(|e| format!("{:.5}", e.epss)).unwrap_or_else(|| "-".into()),
+                    f.inspector_score
+                        .as_ref()
+                        .map(|s| format!("{:.1}", s.score))
+                        .unwrap_or_else(|| "-".into()),
+                    if f.exploit.is_some() {
+                        "yes".into()
+                    } else {
+                        "-".into()
+                    },
+                    f.epss
+                        .as_ref()
+                        .map(|e| format!("{:.5}", e.epss))
+                        .unwrap_or_else(|| "-".into()),
                     f.aliases.join(","),
                 ]
             })
             .collect();
-        output::table(&["SEVERITY", "VULNERABILITY", "FIXED IN", "SCORE", "KEV", "EPSS", "ALIASES"], &rows);
+        output::table(
+            &[
+                "SEVERITY",
+                "VULNERABILITY",
+                "FIXED IN",
+                "SCORE",
+                "KEV",
+                "EPSS",
+                "ALIASES",
+            ],
+            &rows,
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,9 @@ pub fn run(cmd: DebugCommand) -> anyhow::Result<ExitCode> {
                 )
             })?;
             let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("failed to read vector lines from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("failed to read vector lines from stdin")?;
             let failures = vectors::check(scheme, &text);
             for f in &failures {
                 let got = match &f.got {
@@ -26,7 +28,11 @@ pub fn run(cmd: DebugCommand) -> anyhow::Result<ExitCode> {
                 };
                 println!("line {}: {}  ({got})", f.line_no, f.line);
             }
-            Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }
