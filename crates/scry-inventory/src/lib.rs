@@ -7,6 +7,8 @@
 //!
 //! Architecture invariant: pure data and the cataloger interface; no I/O.
 
+pub mod purl;
+
 use serde::{Deserialize, Serialize};
 
 /// One installed package.
