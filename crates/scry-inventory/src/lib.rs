@@ -116,3 +116,9 @@ pub trait Cataloger: Send + Sync {
     /// Parse one file. Never panics on any input; what cannot be read becomes a diagnostic.
     fn parse(&self, file: &FileInfo<'_>, bytes: &[u8]) -> Parsed;
 }
+
+/// Whether a cataloger (by its [`Cataloger::name`]) reads an operating system's package
+/// database; its packages are matched in the OS's namespace (`Debian:12`, `Alpine:v3.19`).
+pub fn is_os_cataloger(found_by: &str) -> bool {
+    matches!(found_by, "dpkg" | "apk" | "opkg") || found_by.starts_with("rpm")
+}

@@ -15,6 +15,9 @@ use crate::{Hit, Matches, Query};
 pub struct AdvisoryMeta {
     pub id: Box<str>,
     pub aliases: Vec<Box<str>>,
+    /// The id and aliases interned as numbers (same string, same number, index-wide), so
+    /// merging by alias compares integers.
+    pub keys: Vec<u32>,
 }
 
 /// Answers "which advisories affect this exact package version".
@@ -24,6 +27,8 @@ pub struct Index {
     /// ecosystem base (OSV spelling) -> normalized package name -> entries.
     packages: FxHashMap<Box<str>, FxHashMap<Box<str>, Vec<CompiledAffected>>>,
     entries: usize,
+    /// Identifier interning table, used while building.
+    interned: FxHashMap<Box<str>, u32>,
 }
 
 /// Builds an [`Index`] one advisory at a time.
@@ -44,9 +49,19 @@ impl IndexBuilder {
             return None;
         }
         let pos = u32::try_from(self.index.advisories.len()).ok()?;
+        let mut keys: Vec<u32> = std::iter::once(&advisory.id)
+            .chain(&advisory.aliases)
+            .map(|s| {
+                let next = u32::try_from(self.index.interned.len()).unwrap_or(u32::MAX);
+                *self.index.interned.entry(s.as_str().into()).or_insert(next)
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
         self.index.advisories.push(AdvisoryMeta {
             id: advisory.id.as_str().into(),
             aliases: advisory.aliases.iter().map(|a| a.as_str().into()).collect(),
+            keys,
         });
         for affected in &advisory.affected {
             let eco = Ecosystem::parse(&affected.package.ecosystem);
@@ -66,7 +81,8 @@ impl IndexBuilder {
         Some(pos)
     }
 
-    pub fn finish(self) -> Index {
+    pub fn finish(mut self) -> Index {
+        self.index.interned = FxHashMap::default();
         self.index
     }
 }

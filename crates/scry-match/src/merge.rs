@@ -26,40 +26,55 @@ pub fn merge_by_alias(index: &Index, hits: &[Hit], scheme: Option<Scheme>) -> Ve
         let meta = index.advisory(h.advisory);
         std::iter::once(&meta.id).chain(meta.aliases.iter())
     };
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let shared = ids(&hits[i]).any(|a| ids(&hits[j]).any(|b| a == b));
-            if shared {
-                let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
-                if ri != rj {
-                    parent[rj] = ri;
+    // Linear: each interned identifier remembers the first hit that carried it.
+    let mut seen: rustc_hash::FxHashMap<u32, usize> = rustc_hash::FxHashMap::default();
+    for (i, h) in hits.iter().enumerate() {
+        for &k in &index.advisory(h.advisory).keys {
+            match seen.get(&k) {
+                Some(&j) => {
+                    let (ri, rj) = (find(&mut parent, j), find(&mut parent, i));
+                    if ri != rj {
+                        parent[rj] = ri;
+                    }
+                }
+                None => {
+                    seen.insert(k, i);
                 }
             }
         }
     }
     let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut group_of: rustc_hash::FxHashMap<usize, usize> = rustc_hash::FxHashMap::default();
     for i in 0..n {
         let root = find(&mut parent, i);
-        match groups.iter_mut().find(|(r, _)| *r == root) {
-            Some((_, members)) => members.push(i),
-            None => groups.push((root, vec![i])),
+        match group_of.get(&root) {
+            Some(&g) => groups[g].1.push(i),
+            None => {
+                group_of.insert(root, groups.len());
+                groups.push((root, vec![i]));
+            }
         }
     }
     let mut out: Vec<Match> = groups
         .into_iter()
         .map(|(_, members)| {
-            let mut all: Vec<String> = members
+            let mut all: Vec<&str> = members
                 .iter()
-                .flat_map(|&m| ids(&hits[m]).map(|s| s.to_string()))
+                .flat_map(|&m| ids(&hits[m]).map(|s| &**s))
                 .collect();
-            all.sort();
+            all.sort_unstable();
             all.dedup();
-            let id = all
+            let id: &str = all
                 .iter()
                 .find(|s| s.starts_with("CVE-"))
-                .cloned()
-                .unwrap_or_else(|| index.advisory(hits[members[0]].advisory).id.to_string());
-            all.retain(|s| *s != id);
+                .copied()
+                .unwrap_or(&index.advisory(hits[members[0]].advisory).id);
+            let id = id.to_string();
+            let all: Vec<String> = all
+                .into_iter()
+                .filter(|s| *s != id)
+                .map(str::to_string)
+                .collect();
             let fix = merged_fix(members.iter().map(|&m| &hits[m].fix), scheme);
             Match {
                 id,

@@ -54,6 +54,7 @@ mod apk;
 mod dotted;
 mod dpkg;
 mod error;
+mod fast;
 mod maven;
 mod nuget;
 mod num;
@@ -75,6 +76,9 @@ pub use scheme::Scheme;
 /// Errs when either side cannot be parsed under that scheme's rules and the scheme has no
 /// documented fallback (see the [`Scheme`] variants). Never panics, whatever the input.
 pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionError> {
+    if let Some(o) = fast::compare(scheme, a, b) {
+        return Ok(o);
+    }
     match scheme {
         Scheme::Dpkg => dpkg::compare(a, b),
         Scheme::Rpm => Ok(rpm::compare(a, b)),

@@ -1,0 +1,119 @@
+//! `scry scan`'s logic: match an [`Inventory`] against the advisory database, apply an ignore
+//! file and filters, and render the result as a table, Inspector-shaped JSON or SARIF.
+//!
+//! Architecture invariant: no collection and no SQL here — inventories come from
+//! `scry-collect`, matches from `scry-vulndb`; this crate decides what a finding *is* and how
+//! it is shown.
+
+#![forbid(unsafe_code)]
+
+pub mod ignore;
+pub mod report;
+pub mod sarif;
+pub mod table;
+
+use scry_collect::Catalog;
+use scry_inventory::{is_os_cataloger, Diagnostic, Inventory, Package};
+use scry_match::Query;
+use scry_vulndb::{Finding, Loaded, ScoreContext, VulnDb};
+use serde::Serialize;
+
+/// Every cataloger Scry has: OS package databases, language lockfiles and manifests,
+/// binaries and archives.
+pub fn standard_catalog() -> Catalog {
+    let mut catalogers = scry_pkgdb::catalogers();
+    catalogers.extend(scry_lockfile::catalogers());
+    catalogers.extend(scry_binary::catalogers());
+    Catalog {
+        catalogers,
+        release_files: scry_pkgdb::RELEASE_FILES,
+        detect_distro: scry_pkgdb::detect_distro,
+        os_ecosystem: scry_pkgdb::os_package_ecosystem,
+    }
+}
+
+/// One vulnerability on one package at one location.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageFinding {
+    pub package: Package,
+    pub finding: Finding,
+    /// Set when an ignore rule matched (the finding is then not reported as active).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<ignore::Applied>,
+}
+
+/// The result of matching one inventory.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Assessment {
+    pub findings: Vec<PackageFinding>,
+    /// Packages that could not be matched (unparseable version, OS without advisory namespace).
+    pub diagnostics: Vec<Diagnostic>,
+    pub packages_matched: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("matching {package}: {source}")]
+    Db {
+        package: String,
+        #[source]
+        source: scry_vulndb::DbError,
+    },
+}
+
+/// The ecosystem a package is matched in: its OS release for OS packages, else its own.
+pub fn query_ecosystem<'a>(inv: &'a Inventory, p: &'a Package) -> Option<&'a str> {
+    if is_os_cataloger(&p.found_by) {
+        inv.distro.as_ref().and_then(|d| d.ecosystem.as_deref())
+    } else {
+        Some(p.ecosystem.as_str())
+    }
+}
+
+/// Matches every package of an inventory.
+pub fn assess(db: &VulnDb, loaded: &Loaded, inv: &Inventory, ctx: &ScoreContext) -> Result<Assessment, ScanError> {
+    let mut out = Assessment::default();
+    let mut os_unmatched = 0usize;
+    for p in &inv.packages {
+        let Some(ecosystem) = query_ecosystem(inv, p) else {
+            os_unmatched += 1;
+            continue;
+        };
+        let q = Query {
+            ecosystem,
+            name: &p.name,
+            version: &p.version,
+            source_name: p.source_name.as_deref(),
+            source_version: p.source_version.as_deref(),
+        };
+        let a = db.assess(loaded, &q, ctx).map_err(|source| ScanError::Db { package: format!("{} {}", p.name, p.version), source })?;
+        out.packages_matched += 1;
+        if let Some(e) = a.version_error {
+            out.diagnostics.push(Diagnostic {
+                location: p.location.clone(),
+                reason: format!("{} {} ({ecosystem}): {e}", p.name, p.version),
+            });
+        }
+        for f in a.findings {
+            out.findings.push(PackageFinding { package: p.clone(), finding: f, ignored: None });
+        }
+    }
+    if os_unmatched > 0 {
+        let what = inv.distro.as_ref().map_or("an unknown OS".to_string(), |d| {
+            d.pretty_name.clone().unwrap_or_else(|| format!("{} {}", d.id, d.version_id))
+        });
+        out.diagnostics.push(Diagnostic {
+            location: String::new(),
+            reason: format!("{os_unmatched} OS packages not matched: the advisory database has no namespace for {what}"),
+        });
+    }
+    out.findings.sort_by(|a, b| {
+        b.finding
+            .severity
+            .cmp(&a.finding.severity)
+            .then_with(|| a.finding.vulnerability_id.cmp(&b.finding.vulnerability_id))
+            .then_with(|| a.package.name.cmp(&b.package.name))
+            .then_with(|| a.package.location.cmp(&b.package.location))
+    });
+    Ok(out)
+}

@@ -1,0 +1,74 @@
+//! A fast path for the most common shape of version, plain dotted numbers (`1.2.3`, Go's
+//! `v1.2.3`), compared without parsing into allocations. It answers only when both versions
+//! have that shape and the scheme's rules for it are plain numeric comparison; otherwise the
+//! full parser decides. The vector tests run through it, so it cannot drift from the rules.
+
+use std::cmp::Ordering;
+
+use crate::num::cmp_digits;
+use crate::Scheme;
+
+/// Dotted numeric segments, without leading zeros (so SemVer's validity holds too).
+fn segments(v: &[u8]) -> Option<impl Iterator<Item = &[u8]> + Clone> {
+    if v.is_empty() || v.len() > 64 {
+        return None;
+    }
+    let ok = v.split(|&c| c == b'.').all(|s| {
+        !s.is_empty() && s.iter().all(u8::is_ascii_digit) && (s.len() == 1 || s[0] != b'0')
+    });
+    ok.then(|| v.split(|&c| c == b'.'))
+}
+
+/// Compare segment by segment; with `pad`, missing segments count as zero (`1.0 == 1.0.0`),
+/// else a longer version with an equal prefix is greater (dpkg, RPM, APK).
+fn numeric(a: &[u8], b: &[u8], pad: bool) -> Option<Ordering> {
+    let (mut x, mut y) = (segments(a)?, segments(b)?);
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return Some(Ordering::Equal),
+            (Some(p), Some(q)) => match cmp_digits(p, q) {
+                Ordering::Equal => {}
+                o => return Some(o),
+            },
+            (Some(p), None) if pad => {
+                if p != b"0" || x.clone().any(|s| s != b"0") {
+                    return Some(Ordering::Greater);
+                }
+                return Some(Ordering::Equal);
+            }
+            (None, Some(q)) if pad => {
+                if q != b"0" || y.clone().any(|s| s != b"0") {
+                    return Some(Ordering::Less);
+                }
+                return Some(Ordering::Equal);
+            }
+            (Some(_), None) => return Some(Ordering::Greater),
+            (None, Some(_)) => return Some(Ordering::Less),
+        }
+    }
+}
+
+pub(crate) fn compare(scheme: Scheme, a: &str, b: &str) -> Option<Ordering> {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match scheme {
+        // Zero-padding schemes: 1.0 == 1.0.0.
+        Scheme::Pep440 | Scheme::Maven | Scheme::NuGet | Scheme::RubyGems => numeric(a, b, true),
+        // SemVer (and flavours): exactly three numeric parts.
+        Scheme::SemVer | Scheme::Hex | Scheme::Pub => {
+            let three = |v: &[u8]| v.iter().filter(|&&c| c == b'.').count() == 2;
+            (three(a) && three(b))
+                .then(|| numeric(a, b, false))
+                .flatten()
+        }
+        Scheme::Go => {
+            let (a, b) = (a.strip_prefix(b"v")?, b.strip_prefix(b"v")?);
+            let three = |v: &[u8]| v.iter().filter(|&&c| c == b'.').count() == 2;
+            (three(a) && three(b))
+                .then(|| numeric(a, b, false))
+                .flatten()
+        }
+        // Segment-wise without padding: 1.0 < 1.0.0.
+        Scheme::Dpkg | Scheme::Rpm | Scheme::Apk => numeric(a, b, false),
+        _ => None,
+    }
+}
