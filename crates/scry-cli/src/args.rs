@@ -17,6 +17,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Find the vulnerabilities in a host's file system, an image, a function package, an SBOM
+    /// or a lockfile.
+    ///
+    /// Collects the packages (OS packages, language packages, binaries, archives), matches them
+    /// against the local advisory database (build it with `scry db import` or `scry db update`)
+    /// and prints the findings. Exit codes: 0 done, 1 --fail-on threshold reached, 2 error.
+    Scan(ScanArgs),
+    /// Write the software bill of materials of a target (CycloneDX 1.6, SPDX 2.3 or Scry's
+    /// inventory JSON).
+    Sbom(SbomArgs),
     /// Build, update and query the local advisory database.
     #[command(subcommand)]
     Db(DbCommand),
@@ -167,4 +177,81 @@ pub enum DebugCommand {
         #[arg(long)]
         ecosystem: String,
     },
+}
+
+/// What to collect from, and how to reach it.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// dir:PATH, docker-archive:PATH, oci-dir:PATH, oci-archive:PATH, tar:PATH, registry:REF,
+    /// zip:PATH, sbom:PATH or file:PATH; without a prefix, recognised by what it is.
+    pub target: String,
+    /// Platform to pick from a multi-platform image (os/arch[/variant]) [default: this host's].
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Registry user name (else the Docker config file's credentials, else anonymous).
+    #[arg(long, requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the registry password from standard input.
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+    /// Reach this registry (host[:port]) over plain HTTP (repeatable; localhost is tried that
+    /// way anyway).
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// Aligned columns for people.
+    Table,
+    /// `{"findings": [...]}`, each item shaped like Amazon Inspector's Finding.
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub db: DbPath,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+    /// Exit with code 1 when a finding of this severity or above is reported (CI gates):
+    /// low, medium, high, critical.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// YAML file of accepted vulnerabilities: `ignore: [{id, reason, expires: YYYY-MM-DD,
+    /// package?}]`. Expired entries stop applying (and are warned about).
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+    /// Report only vulnerabilities that have a fixed version.
+    #[arg(long)]
+    pub only_fixed: bool,
+    /// Nothing on the resource is reachable from the network: score AV:N vulnerabilities
+    /// lower (the Inspector-style score shows the adjustment).
+    #[arg(long)]
+    pub not_network_reachable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    CyclonedxJson,
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+    /// Scry's inventory JSON (packages with locations and layers, the OS, diagnostics).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[arg(long, value_enum, default_value_t = SbomFormat::CyclonedxJson)]
+    pub format: SbomFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }

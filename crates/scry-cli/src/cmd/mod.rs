@@ -3,6 +3,7 @@
 mod bench;
 mod db;
 mod debug;
+mod scan;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +12,8 @@ use crate::args::{Cli, Command, DbPath};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Scan(a) => scan::scan(a),
+        Command::Sbom(a) => scan::sbom(a),
         Command::Db(c) => db::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Debug(c) => debug::run(c),
