@@ -62,7 +62,11 @@ impl Catalog {
                 max_size = max_size.max(c.max_size());
             }
         }
-        (release || !catalogers.is_empty()).then_some(Wanted { catalogers, release, max_size })
+        (release || !catalogers.is_empty()).then_some(Wanted {
+            catalogers,
+            release,
+            max_size,
+        })
     }
 
     /// Reads a wanted file (at most `max_size` bytes) and runs its catalogers. Returns the
@@ -96,26 +100,33 @@ impl Catalog {
         if bytes.len() as u64 > wanted.max_size {
             diags.push(Diagnostic {
                 location: info.path.to_string(),
-                reason: format!("file is larger than the {} bytes it may have", wanted.max_size),
+                reason: format!(
+                    "file is larger than the {} bytes it may have",
+                    wanted.max_size
+                ),
             });
             return (Vec::new(), None);
         }
-        let info = FileInfo { size: bytes.len() as u64, ..*info };
-        let packages = self.parse(&info, &bytes, layer, diags);
+        let info = FileInfo {
+            size: bytes.len() as u64,
+            ..*info
+        };
+        let packages = self.run(&wanted.catalogers, &info, &bytes, layer, diags);
         (packages, wanted.release.then_some(bytes))
     }
 
-    /// Runs every cataloger that wants the file on its bytes.
-    pub(crate) fn parse(
+    /// Runs the chosen catalogers on a file's bytes.
+    fn run(
         &self,
+        chosen: &[usize],
         info: &FileInfo<'_>,
         bytes: &[u8],
         layer: Option<&str>,
         diags: &mut Vec<Diagnostic>,
     ) -> Vec<Package> {
         let mut out = Vec::new();
-        for c in &self.catalogers {
-            if !c.wants(info) || info.size > c.max_size() {
+        for c in chosen.iter().filter_map(|&i| self.catalogers.get(i)) {
+            if info.size > c.max_size() {
                 continue;
             }
             let parsed = c.parse(info, bytes);

@@ -25,11 +25,16 @@ struct Job {
 pub(crate) fn collect_dir(root: &Path, catalog: &Catalog, tree: &mut Tree) {
     let is_host_root = root == Path::new("/");
     let mut jobs = Vec::new();
-    let walker = walkdir::WalkDir::new(root).follow_links(false).into_iter().filter_entry(|e| {
-        !(is_host_root
-            && e.depth() == 1
-            && VIRTUAL.iter().any(|v| e.file_name() == std::ffi::OsStr::new(v)))
-    });
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| {
+            !(is_host_root
+                && e.depth() == 1
+                && VIRTUAL
+                    .iter()
+                    .any(|v| e.file_name() == std::ffi::OsStr::new(v)))
+        });
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -39,11 +44,16 @@ pub(crate) fn collect_dir(root: &Path, catalog: &Catalog, tree: &mut Tree) {
                     .and_then(|p| p.strip_prefix(root).ok())
                     .map(|p| p.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                tree.diagnostics.push(Diagnostic { location, reason: format!("cannot read: {e}") });
+                tree.diagnostics.push(Diagnostic {
+                    location,
+                    reason: format!("cannot read: {e}"),
+                });
                 continue;
             }
         };
-        let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+        let Ok(rel) = entry.path().strip_prefix(root) else {
+            continue;
+        };
         let rel = rel.to_string_lossy().replace('\\', "/");
         if rel.is_empty() {
             continue;
@@ -61,13 +71,25 @@ pub(crate) fn collect_dir(root: &Path, catalog: &Catalog, tree: &mut Tree) {
         }
         let Ok(meta) = entry.metadata() else { continue };
         let executable = is_executable(&meta);
-        let info = FileInfo { path: &rel, size: meta.len(), executable };
+        let info = FileInfo {
+            path: &rel,
+            size: meta.len(),
+            executable,
+        };
         if let Some(wanted) = catalog.wanted(&info) {
-            jobs.push(Job { size: meta.len(), full: entry.into_path(), rel, executable, wanted });
+            jobs.push(Job {
+                size: meta.len(),
+                full: entry.into_path(),
+                rel,
+                executable,
+                wanted,
+            });
         }
     }
     // Parse on every core: the walk is cheap, parsing binaries and databases is not.
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<Vec<(usize, Node, Vec<Diagnostic>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -78,15 +100,26 @@ pub(crate) fn collect_dir(root: &Path, catalog: &Catalog, tree: &mut Tree) {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(job) = jobs.get(i) else { break };
                         let mut diags = Vec::new();
-                        let info = FileInfo { path: &job.rel, size: job.size, executable: job.executable };
+                        let info = FileInfo {
+                            path: &job.rel,
+                            size: job.size,
+                            executable: job.executable,
+                        };
                         let node = match File::open(&job.full) {
                             Ok(mut f) => {
-                                let (packages, bytes) = catalog.handle(&info, &job.wanted, &mut f, None, &mut diags);
+                                let (packages, bytes) =
+                                    catalog.handle(&info, &job.wanted, &mut f, None, &mut diags);
                                 Node::File { packages, bytes }
                             }
                             Err(e) => {
-                                diags.push(Diagnostic { location: job.rel.clone(), reason: format!("cannot open: {e}") });
-                                Node::File { packages: Vec::new(), bytes: None }
+                                diags.push(Diagnostic {
+                                    location: job.rel.clone(),
+                                    reason: format!("cannot open: {e}"),
+                                });
+                                Node::File {
+                                    packages: Vec::new(),
+                                    bytes: None,
+                                }
                             }
                         };
                         out.push((i, node, diags));
@@ -95,7 +128,10 @@ pub(crate) fn collect_dir(root: &Path, catalog: &Catalog, tree: &mut Tree) {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
     });
     let mut all: Vec<_> = results.into_iter().flatten().collect();
     all.sort_by_key(|(i, _, _)| *i);

@@ -36,9 +36,14 @@ pub(crate) trait Layout {
     fn open(&self, p: &str) -> Result<Box<dyn Read + '_>, CollectError>;
     fn read_small(&self, p: &str) -> Result<Vec<u8>, CollectError> {
         let mut buf = Vec::new();
-        self.open(p)?.take(SMALL + 1).read_to_end(&mut buf).map_err(|e| CollectError::io(p, e))?;
+        self.open(p)?
+            .take(SMALL + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| CollectError::io(p, e))?;
         if buf.len() as u64 > SMALL {
-            return Err(CollectError::Invalid(format!("{p} is larger than {SMALL} bytes")));
+            return Err(CollectError::Invalid(format!(
+                "{p} is larger than {SMALL} bytes"
+            )));
         }
         Ok(buf)
     }
@@ -59,10 +64,17 @@ impl TarLayout {
         let f = File::open(file).map_err(|e| CollectError::io(&file.display().to_string(), e))?;
         let mut archive = tar::Archive::new(f);
         let mut members = HashMap::new();
-        let entries = archive.entries_with_seek().map_err(|e| CollectError::io(&file.display().to_string(), e))?;
+        let entries = archive
+            .entries_with_seek()
+            .map_err(|e| CollectError::io(&file.display().to_string(), e))?;
         for entry in entries {
-            let entry = entry.map_err(|e| CollectError::Invalid(format!("{} is not a readable tar: {e}", file.display())))?;
-            if !matches!(entry.header().entry_type(), tar::EntryType::Regular | tar::EntryType::Continuous) {
+            let entry = entry.map_err(|e| {
+                CollectError::Invalid(format!("{} is not a readable tar: {e}", file.display()))
+            })?;
+            if !matches!(
+                entry.header().entry_type(),
+                tar::EntryType::Regular | tar::EntryType::Continuous
+            ) {
                 continue;
             }
             let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -70,7 +82,10 @@ impl TarLayout {
                 members.insert(p, (entry.raw_file_position(), entry.size()));
             }
         }
-        Ok(TarLayout { file: file.to_path_buf(), members })
+        Ok(TarLayout {
+            file: file.to_path_buf(),
+            members,
+        })
     }
 }
 
@@ -79,12 +94,13 @@ impl Layout for TarLayout {
         self.members.contains_key(p)
     }
     fn open(&self, p: &str) -> Result<Box<dyn Read + '_>, CollectError> {
-        let &(offset, size) = self
-            .members
-            .get(p)
-            .ok_or_else(|| CollectError::Invalid(format!("{} has no member {p}", self.file.display())))?;
-        let mut f = File::open(&self.file).map_err(|e| CollectError::io(&self.file.display().to_string(), e))?;
-        f.seek(SeekFrom::Start(offset)).map_err(|e| CollectError::io(p, e))?;
+        let &(offset, size) = self.members.get(p).ok_or_else(|| {
+            CollectError::Invalid(format!("{} has no member {p}", self.file.display()))
+        })?;
+        let mut f = File::open(&self.file)
+            .map_err(|e| CollectError::io(&self.file.display().to_string(), e))?;
+        f.seek(SeekFrom::Start(offset))
+            .map_err(|e| CollectError::io(p, e))?;
         Ok(Box::new(f.take(size)))
     }
 }
@@ -120,14 +136,26 @@ fn blob_path(digest: &str) -> Result<String, CollectError> {
     let (alg, hex) = digest
         .split_once(':')
         .ok_or_else(|| CollectError::Invalid(format!("digest {digest:?} has no algorithm")))?;
-    if alg.is_empty() || hex.is_empty() || !hex.chars().all(|c| c.is_ascii_alphanumeric()) || !alg.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(CollectError::Invalid(format!("digest {digest:?} is malformed")));
+    if alg.is_empty()
+        || hex.is_empty()
+        || !hex.chars().all(|c| c.is_ascii_alphanumeric())
+        || !alg.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(CollectError::Invalid(format!(
+            "digest {digest:?} is malformed"
+        )));
     }
     Ok(format!("blobs/{alg}/{hex}"))
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn plan(layout: &dyn Layout, platform: Option<&str>) -> Result<Plan, CollectError> {
@@ -151,19 +179,28 @@ fn plan(layout: &dyn Layout, platform: Option<&str>) -> Result<Plan, CollectErro
             let p = path::normalize(&l).map_err(CollectError::Invalid)?;
             let digest = match p.strip_prefix("blobs/sha256/") {
                 Some(hex) => format!("sha256:{hex}"),
-                None => diff_ids.get(i).cloned().unwrap_or_else(|| format!("layer:{p}")),
+                None => diff_ids
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("layer:{p}")),
             };
             layers.push(digest);
             layer_paths.push(p);
         }
-        let config_digest = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&config_bytes)));
+        let config_digest = format!(
+            "sha256:{}",
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&config_bytes))
+        );
         return Ok(Plan {
             info: ImageInfo {
                 manifest_digest: None,
                 config_digest,
                 repo_tags: strings(&first["RepoTags"]),
                 os: config["os"].as_str().unwrap_or_default().to_string(),
-                architecture: config["architecture"].as_str().unwrap_or_default().to_string(),
+                architecture: config["architecture"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 layers,
             },
             layer_paths,
@@ -180,8 +217,14 @@ fn plan(layout: &dyn Layout, platform: Option<&str>) -> Result<Plan, CollectErro
     for _ in 0..4 {
         let digest = desc["digest"].as_str().unwrap_or_default().to_string();
         let doc = layout.json(&blob_path(&digest)?)?;
-        let media = doc["mediaType"].as_str().or(desc["mediaType"].as_str()).unwrap_or_default();
-        if media.contains("index") || media.contains("manifest.list") || doc.get("manifests").is_some() {
+        let media = doc["mediaType"]
+            .as_str()
+            .or(desc["mediaType"].as_str())
+            .unwrap_or_default();
+        if media.contains("index")
+            || media.contains("manifest.list")
+            || doc.get("manifests").is_some()
+        {
             desc = choose(&doc, platform, &mut tags)?;
             continue;
         }
@@ -193,7 +236,9 @@ fn plan(layout: &dyn Layout, platform: Option<&str>) -> Result<Plan, CollectErro
         let mut layer_paths = Vec::new();
         let mut layers = Vec::new();
         for l in doc["layers"].as_array().into_iter().flatten() {
-            let d = l["digest"].as_str().ok_or_else(|| CollectError::Invalid(format!("manifest {digest}: layer without digest")))?;
+            let d = l["digest"].as_str().ok_or_else(|| {
+                CollectError::Invalid(format!("manifest {digest}: layer without digest"))
+            })?;
             layer_paths.push(blob_path(d)?);
             layers.push(d.to_string());
         }
@@ -203,21 +248,32 @@ fn plan(layout: &dyn Layout, platform: Option<&str>) -> Result<Plan, CollectErro
                 config_digest,
                 repo_tags: tags,
                 os: config["os"].as_str().unwrap_or_default().to_string(),
-                architecture: config["architecture"].as_str().unwrap_or_default().to_string(),
+                architecture: config["architecture"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 layers,
             },
             layer_paths,
         });
     }
-    Err(CollectError::Invalid("image indexes nest more than 4 deep".into()))
+    Err(CollectError::Invalid(
+        "image indexes nest more than 4 deep".into(),
+    ))
 }
 
 /// Picks the manifest for the platform (`os/arch[/variant]`) from an index; the only one when
 /// there is one; otherwise the host's platform.
-fn choose(index: &Value, platform: Option<&str>, tags: &mut Vec<String>) -> Result<Value, CollectError> {
+fn choose(
+    index: &Value,
+    platform: Option<&str>,
+    tags: &mut Vec<String>,
+) -> Result<Value, CollectError> {
     let list = index["manifests"].as_array().cloned().unwrap_or_default();
     if list.is_empty() {
-        return Err(CollectError::Invalid("image index lists no manifest".into()));
+        return Err(CollectError::Invalid(
+            "image index lists no manifest".into(),
+        ));
     }
     for m in &list {
         if let Some(t) = m["annotations"]["org.opencontainers.image.ref.name"].as_str() {
@@ -235,7 +291,11 @@ fn choose(index: &Value, platform: Option<&str>, tags: &mut Vec<String>) -> Resu
     }
     let want = platform.map(str::to_string).unwrap_or_else(host_platform);
     let mut parts = want.split('/');
-    let (os, arch, variant) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next());
+    let (os, arch, variant) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next(),
+    );
     let found = real.iter().find(|m| {
         let p = &m["platform"];
         p["os"].as_str() == Some(os)
@@ -250,7 +310,11 @@ fn choose(index: &Value, platform: Option<&str>, tags: &mut Vec<String>) -> Resu
                 .iter()
                 .map(|m| {
                     let p = &m["platform"];
-                    let mut s = format!("{}/{}", p["os"].as_str().unwrap_or("?"), p["architecture"].as_str().unwrap_or("?"));
+                    let mut s = format!(
+                        "{}/{}",
+                        p["os"].as_str().unwrap_or("?"),
+                        p["architecture"].as_str().unwrap_or("?")
+                    );
                     if let Some(v) = p["variant"].as_str() {
                         s.push('/');
                         s.push_str(v);
@@ -292,7 +356,14 @@ pub(crate) fn collect_layout(
     for (i, (p, digest)) in plan.layer_paths.iter().zip(&plan.info.layers).enumerate() {
         progress(i, n);
         match layout.open(p) {
-            Ok(r) => apply_layer(r, &format!("layer {digest}"), Some(digest), catalog, limits, tree),
+            Ok(r) => apply_layer(
+                r,
+                &format!("layer {digest}"),
+                Some(digest),
+                catalog,
+                limits,
+                tree,
+            ),
             Err(e) => tree.diagnostics.push(scry_inventory::Diagnostic {
                 location: format!("layer {digest}"),
                 reason: format!("cannot open: {e}"),

@@ -60,17 +60,26 @@ impl<R: Read> Read for Guard<R> {
 }
 
 /// Opens a possibly compressed tar stream: gzip and zstd are recognised by their magic bytes.
-pub(crate) fn decompress<'a, R: Read + 'a>(raw: R, limits: &Limits) -> std::io::Result<Box<dyn Read + 'a>> {
+pub(crate) fn decompress<'a, R: Read + 'a>(
+    raw: R,
+    limits: &Limits,
+) -> std::io::Result<Box<dyn Read + 'a>> {
     let compressed = Rc::new(Cell::new(0));
     let mut buf = BufReader::with_capacity(
         256 << 10,
-        Counting { inner: raw, count: compressed.clone() },
+        Counting {
+            inner: raw,
+            count: compressed.clone(),
+        },
     );
     let head = buf.fill_buf()?;
     let (inner, is_compressed): (Box<dyn Read + 'a>, bool) = if head.starts_with(&[0x1f, 0x8b]) {
         (Box::new(flate2::bufread::MultiGzDecoder::new(buf)), true)
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        (Box::new(zstd::stream::read::Decoder::with_buffer(buf)?), true)
+        (
+            Box::new(zstd::stream::read::Decoder::with_buffer(buf)?),
+            true,
+        )
     } else {
         (Box::new(buf), false)
     };
@@ -128,7 +137,10 @@ fn read_layer(
             Ok(p) if !p.is_empty() => p,
             Ok(_) => continue,
             Err(reason) => {
-                tree.diagnostics.push(Diagnostic { location: raw_path, reason: format!("{reason}; entry skipped") });
+                tree.diagnostics.push(Diagnostic {
+                    location: raw_path,
+                    reason: format!("{reason}; entry skipped"),
+                });
                 continue;
             }
         };
@@ -138,7 +150,11 @@ fn read_layer(
             if hidden == ".wh..opq" {
                 changes.opaque.push(dir.to_string());
             } else if !hidden.is_empty() {
-                changes.whiteouts.push(if dir.is_empty() { hidden.to_string() } else { format!("{dir}/{hidden}") });
+                changes.whiteouts.push(if dir.is_empty() {
+                    hidden.to_string()
+                } else {
+                    format!("{dir}/{hidden}")
+                });
             }
             continue;
         }
@@ -148,7 +164,11 @@ fn read_layer(
         match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                 let size = entry.size();
-                let info = FileInfo { path: &p, size, executable: mode & 0o111 != 0 };
+                let info = FileInfo {
+                    path: &p,
+                    size,
+                    executable: mode & 0o111 != 0,
+                };
                 match catalog.wanted(&info) {
                     Some(w) => {
                         let (packages, bytes) =
@@ -166,11 +186,18 @@ fn read_layer(
                 let target = match path::normalize(&target) {
                     Ok(t) => t,
                     Err(reason) => {
-                        tree.diagnostics.push(Diagnostic { location: p, reason: format!("hard link target: {reason}") });
+                        tree.diagnostics.push(Diagnostic {
+                            location: p,
+                            reason: format!("hard link target: {reason}"),
+                        });
                         continue;
                     }
                 };
-                let node = changes.added.get(&target).or_else(|| tree.nodes.get(&target)).cloned();
+                let node = changes
+                    .added
+                    .get(&target)
+                    .or_else(|| tree.nodes.get(&target))
+                    .cloned();
                 match node {
                     Some(Node::File { packages, bytes }) => {
                         let packages = packages
@@ -190,10 +217,15 @@ fn read_layer(
                     .link_name_bytes()
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .unwrap_or_default();
-                changes.added.insert(p.clone(), Node::Symlink(path::resolve_link(&p, &target)));
+                changes
+                    .added
+                    .insert(p.clone(), Node::Symlink(path::resolve_link(&p, &target)));
             }
             EntryType::Directory => {
-                if matches!(tree.nodes.get(&p), Some(Node::File { .. } | Node::Symlink(_))) {
+                if matches!(
+                    tree.nodes.get(&p),
+                    Some(Node::File { .. } | Node::Symlink(_))
+                ) {
                     changes.replaced.push(p);
                 }
             }

@@ -48,7 +48,10 @@ pub enum CollectError {
 
 impl CollectError {
     pub(crate) fn io(path: &str, source: std::io::Error) -> CollectError {
-        CollectError::Io { path: path.to_string(), source }
+        CollectError::Io {
+            path: path.to_string(),
+            source,
+        }
     }
 }
 
@@ -96,59 +99,115 @@ pub fn collect(
     match target {
         Target::Dir(p) => {
             if !p.is_dir() {
-                return Err(CollectError::Invalid(format!("{} is not a directory", p.display())));
+                return Err(CollectError::Invalid(format!(
+                    "{} is not a directory",
+                    p.display()
+                )));
             }
             dir::collect_dir(p, catalog, &mut tree);
         }
         Target::DockerArchive(p) | Target::OciArchive(p) => {
             let layout = image::TarLayout::open(p)?;
-            image = Some(image::collect_layout(&layout, platform, catalog, &opts.limits, &mut tree, &layer_progress)?);
+            image = Some(image::collect_layout(
+                &layout,
+                platform,
+                catalog,
+                &opts.limits,
+                &mut tree,
+                &layer_progress,
+            )?);
         }
         Target::OciDir(p) => {
             let layout = image::DirLayout(p.clone());
-            image = Some(image::collect_layout(&layout, platform, catalog, &opts.limits, &mut tree, &layer_progress)?);
+            image = Some(image::collect_layout(
+                &layout,
+                platform,
+                catalog,
+                &opts.limits,
+                &mut tree,
+                &layer_progress,
+            )?);
         }
         Target::Tarball(p) => {
             let f = File::open(p).map_err(|e| CollectError::io(&p.display().to_string(), e))?;
-            layer::apply_layer(BufReader::new(f), &p.display().to_string(), None, catalog, &opts.limits, &mut tree);
+            layer::apply_layer(
+                BufReader::new(f),
+                &p.display().to_string(),
+                None,
+                catalog,
+                &opts.limits,
+                &mut tree,
+            );
         }
         Target::Zip(p) => {
             let f = File::open(p).map_err(|e| CollectError::io(&p.display().to_string(), e))?;
             zipfs::collect_zip(BufReader::new(f), "", 0, catalog, &opts.limits, &mut tree);
         }
         Target::Registry(r) => {
-            image = Some(registry::collect(r, catalog, opts, &mut tree, &layer_progress)?);
+            image = Some(registry::collect(
+                r,
+                catalog,
+                opts,
+                &mut tree,
+                &layer_progress,
+            )?);
         }
         Target::Sbom(p) => {
             let bytes = read_capped(p, 256 << 20)?;
             let inventory = scry_sbom::read_sbom(&bytes, &p.display().to_string())
                 .map_err(|e| CollectError::Invalid(format!("{}: {e}", p.display())))?;
-            return Ok(Collected { target: target.name(), kind: target.kind(), image: None, inventory });
+            return Ok(Collected {
+                target: target.name(),
+                kind: target.kind(),
+                image: None,
+                inventory,
+            });
         }
         Target::File(p) => collect_file(p, catalog, &mut tree)?,
     }
     let inventory = finish(tree, catalog);
-    Ok(Collected { target: target.name(), kind: target.kind(), image, inventory })
+    Ok(Collected {
+        target: target.name(),
+        kind: target.kind(),
+        image,
+        inventory,
+    })
 }
 
 fn read_capped(p: &std::path::Path, cap: u64) -> Result<Vec<u8>, CollectError> {
     use std::io::Read;
     let f = File::open(p).map_err(|e| CollectError::io(&p.display().to_string(), e))?;
     let mut bytes = Vec::new();
-    f.take(cap + 1).read_to_end(&mut bytes).map_err(|e| CollectError::io(&p.display().to_string(), e))?;
+    f.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CollectError::io(&p.display().to_string(), e))?;
     if bytes.len() as u64 > cap {
-        return Err(CollectError::Invalid(format!("{} is larger than {cap} bytes", p.display())));
+        return Err(CollectError::Invalid(format!(
+            "{} is larger than {cap} bytes",
+            p.display()
+        )));
     }
     Ok(bytes)
 }
 
 /// One file: the catalogers are asked by its name as written.
-fn collect_file(p: &std::path::Path, catalog: &Catalog, tree: &mut tree::Tree) -> Result<(), CollectError> {
+fn collect_file(
+    p: &std::path::Path,
+    catalog: &Catalog,
+    tree: &mut tree::Tree,
+) -> Result<(), CollectError> {
     let meta = std::fs::metadata(p).map_err(|e| CollectError::io(&p.display().to_string(), e))?;
     if !meta.is_file() {
-        return Err(CollectError::Invalid(format!("{} is not a file", p.display())));
+        return Err(CollectError::Invalid(format!(
+            "{} is not a file",
+            p.display()
+        )));
     }
-    let shown = p.to_string_lossy().trim_start_matches("./").trim_start_matches('/').to_string();
+    let shown = p
+        .to_string_lossy()
+        .trim_start_matches("./")
+        .trim_start_matches('/')
+        .to_string();
     #[cfg(unix)]
     let executable = {
         use std::os::unix::fs::PermissionsExt;
@@ -156,9 +215,18 @@ fn collect_file(p: &std::path::Path, catalog: &Catalog, tree: &mut tree::Tree) -
     };
     #[cfg(not(unix))]
     let executable = false;
-    let info = FileInfo { path: &shown, size: meta.len(), executable };
+    let info = FileInfo {
+        path: &shown,
+        size: meta.len(),
+        executable,
+    };
     // A lone binary may lack its execute bit (downloaded, copied): ask as if it had it.
-    let wanted = catalog.wanted(&info).or_else(|| catalog.wanted(&FileInfo { executable: true, ..info }));
+    let wanted = catalog.wanted(&info).or_else(|| {
+        catalog.wanted(&FileInfo {
+            executable: true,
+            ..info
+        })
+    });
     let Some(wanted) = wanted else {
         let names: Vec<&str> = catalog.catalogers.iter().map(|c| c.name()).collect();
         return Err(CollectError::Invalid(format!(
@@ -167,10 +235,14 @@ fn collect_file(p: &std::path::Path, catalog: &Catalog, tree: &mut tree::Tree) -
             names.join(", ")
         )));
     };
-    let info = FileInfo { executable: true, ..info };
+    let info = FileInfo {
+        executable: true,
+        ..info
+    };
     let mut f = File::open(p).map_err(|e| CollectError::io(&p.display().to_string(), e))?;
     let (packages, bytes) = catalog.handle(&info, &wanted, &mut f, None, &mut tree.diagnostics);
-    tree.nodes.insert(shown, tree::Node::File { packages, bytes });
+    tree.nodes
+        .insert(shown, tree::Node::File { packages, bytes });
     Ok(())
 }
 
@@ -179,7 +251,10 @@ fn finish(tree: tree::Tree, catalog: &Catalog) -> Inventory {
     let distro = (catalog.detect_distro)(&|p: &str| tree.read(p));
     let mut packages = tree.packages();
     if let Some(d) = &distro {
-        for p in packages.iter_mut().filter(|p| scry_inventory::is_os_cataloger(&p.found_by)) {
+        for p in packages
+            .iter_mut()
+            .filter(|p| scry_inventory::is_os_cataloger(&p.found_by))
+        {
             p.ecosystem = (catalog.os_ecosystem)(d, &p.found_by);
             if let Ok(mut purl) = Purl::parse(&p.purl) {
                 if matches!(purl.ty.as_str(), "deb" | "rpm" | "apk") {
@@ -188,17 +263,34 @@ fn finish(tree: tree::Tree, catalog: &Catalog) -> Inventory {
                         id => id.to_string(),
                     });
                     purl.qualifiers.retain(|(k, _)| k != "distro");
-                    purl.qualifiers.push(("distro".into(), format!("{}-{}", d.id, d.version_id)));
+                    purl.qualifiers
+                        .push(("distro".into(), format!("{}-{}", d.id, d.version_id)));
                     p.purl = purl.to_string();
                 }
             }
         }
     }
-    packages.sort_by(|a, b| (&a.ecosystem, &a.name, &a.version, &a.location).cmp(&(&b.ecosystem, &b.name, &b.version, &b.location)));
-    packages.dedup_by(|a, b| a.name == b.name && a.version == b.version && a.location == b.location && a.found_by == b.found_by);
+    packages.sort_by(|a, b| {
+        (&a.ecosystem, &a.name, &a.version, &a.location).cmp(&(
+            &b.ecosystem,
+            &b.name,
+            &b.version,
+            &b.location,
+        ))
+    });
+    packages.dedup_by(|a, b| {
+        a.name == b.name
+            && a.version == b.version
+            && a.location == b.location
+            && a.found_by == b.found_by
+    });
     let mut diagnostics = tree.diagnostics;
     diagnostics.dedup();
-    Inventory { distro, packages, diagnostics }
+    Inventory {
+        distro,
+        packages,
+        diagnostics,
+    }
 }
 
 mod registry {
@@ -218,8 +310,12 @@ mod registry {
             None => Platform::host(),
         };
         let credentials = match (&opts.username, &opts.password) {
-            (Some(u), Some(p)) => Credentials::Basic { user: u.clone(), pass: p.clone() },
-            _ => scry_registry::docker_config_credentials(&r.registry).unwrap_or(Credentials::Anonymous),
+            (Some(u), Some(p)) => Credentials::Basic {
+                user: u.clone(),
+                pass: p.clone(),
+            },
+            _ => scry_registry::docker_config_credentials(&r.registry)
+                .unwrap_or(Credentials::Anonymous),
         };
         let client = Client::new(ClientOptions {
             credentials,
@@ -227,14 +323,26 @@ mod registry {
             ..ClientOptions::default()
         })
         .map_err(|e| CollectError::Registry(e.to_string()))?;
-        let image = client.resolve(&r, &platform).map_err(|e| CollectError::Registry(e.to_string()))?;
+        let image = client
+            .resolve(&r, &platform)
+            .map_err(|e| CollectError::Registry(e.to_string()))?;
         let n = image.layers.len();
         let mut layers = Vec::new();
         for (i, l) in image.layers.iter().enumerate() {
             progress(i, n);
             match client.open_blob(&r, l) {
-                Ok(blob) => layer::apply_layer(blob, &format!("layer {}", l.digest), Some(&l.digest), catalog, &opts.limits, tree),
-                Err(e) => tree.diagnostics.push(Diagnostic { location: format!("layer {}", l.digest), reason: e.to_string() }),
+                Ok(blob) => layer::apply_layer(
+                    blob,
+                    &format!("layer {}", l.digest),
+                    Some(&l.digest),
+                    catalog,
+                    &opts.limits,
+                    tree,
+                ),
+                Err(e) => tree.diagnostics.push(Diagnostic {
+                    location: format!("layer {}", l.digest),
+                    reason: e.to_string(),
+                }),
             }
             layers.push(l.digest.clone());
         }
@@ -242,9 +350,16 @@ mod registry {
         Ok(ImageInfo {
             manifest_digest: Some(image.manifest_digest.clone()),
             config_digest: image.config_digest.clone(),
-            repo_tags: r.tag.iter().map(|t| format!("{}:{t}", r.repository)).collect(),
+            repo_tags: r
+                .tag
+                .iter()
+                .map(|t| format!("{}:{t}", r.repository))
+                .collect(),
             os: image.config["os"].as_str().unwrap_or_default().to_string(),
-            architecture: image.config["architecture"].as_str().unwrap_or_default().to_string(),
+            architecture: image.config["architecture"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
             layers,
         })
     }

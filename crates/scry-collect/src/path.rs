@@ -62,16 +62,24 @@ mod tests {
 
     #[test]
     fn normalizes_and_refuses_escapes() {
-        assert_eq!(normalize("./var/lib/dpkg/status").unwrap(), "var/lib/dpkg/status");
+        assert_eq!(
+            normalize("./var/lib/dpkg/status").unwrap(),
+            "var/lib/dpkg/status"
+        );
         assert_eq!(normalize("/etc//os-release").unwrap(), "etc/os-release");
         assert_eq!(normalize("a/b/../c").unwrap(), "a/c");
-        assert!(normalize("../etc/passwd").unwrap_err().contains("above the root"));
+        assert!(normalize("../etc/passwd")
+            .unwrap_err()
+            .contains("above the root"));
         assert!(normalize("a/../../x").is_err());
     }
 
     #[test]
     fn links_stay_inside_the_root() {
-        assert_eq!(resolve_link("etc/os-release", "../usr/lib/os-release"), "usr/lib/os-release");
+        assert_eq!(
+            resolve_link("etc/os-release", "../usr/lib/os-release"),
+            "usr/lib/os-release"
+        );
         assert_eq!(resolve_link("etc/x", "/../../../etc/shadow"), "etc/shadow");
         assert_eq!(resolve_link("a/b/c", "../../../../../../x"), "x");
         assert_eq!(resolve_link("top", "sub/file"), "sub/file");

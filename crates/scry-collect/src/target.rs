@@ -28,8 +28,17 @@ pub enum Target {
     File(PathBuf),
 }
 
-pub const PREFIXES: &[&str] =
-    &["dir", "docker-archive", "oci-dir", "oci-archive", "tar", "registry", "zip", "sbom", "file"];
+pub const PREFIXES: &[&str] = &[
+    "dir",
+    "docker-archive",
+    "oci-dir",
+    "oci-archive",
+    "tar",
+    "registry",
+    "zip",
+    "sbom",
+    "file",
+];
 
 impl Target {
     /// Parses `TYPE:VALUE`, or recognises a bare path or image reference by what it is.
@@ -50,7 +59,9 @@ impl Target {
             };
             if let Some(t) = t {
                 if rest.is_empty() {
-                    return Err(CollectError::Invalid(format!("target {s:?} names nothing after {prefix:?}")));
+                    return Err(CollectError::Invalid(format!(
+                        "target {s:?} names nothing after {prefix:?}"
+                    )));
                 }
                 return Ok(t);
             }
@@ -100,7 +111,13 @@ impl Target {
     }
 
     pub fn is_image(&self) -> bool {
-        matches!(self, Target::DockerArchive(_) | Target::OciDir(_) | Target::OciArchive(_) | Target::Registry(_))
+        matches!(
+            self,
+            Target::DockerArchive(_)
+                | Target::OciDir(_)
+                | Target::OciArchive(_)
+                | Target::Registry(_)
+        )
     }
 }
 
@@ -108,7 +125,8 @@ fn looks_like_reference(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('/')
         && !s.starts_with('.')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
         && (s.contains(':') || s.contains('/') || s.contains('@'))
 }
 
@@ -116,11 +134,13 @@ fn looks_like_reference(s: &str) -> bool {
 fn sniff(path: &Path) -> Result<Target, CollectError> {
     let p = path.to_path_buf();
     if path.is_dir() {
-        return Ok(if path.join("oci-layout").is_file() && path.join("index.json").is_file() {
-            Target::OciDir(p)
-        } else {
-            Target::Dir(p)
-        });
+        return Ok(
+            if path.join("oci-layout").is_file() && path.join("index.json").is_file() {
+                Target::OciDir(p)
+            } else {
+                Target::Dir(p)
+            },
+        );
     }
     let mut head = vec![0u8; 4096];
     let n = std::fs::File::open(path)
@@ -129,8 +149,14 @@ fn sniff(path: &Path) -> Result<Target, CollectError> {
     head.truncate(n);
     let lower = path.to_string_lossy().to_ascii_lowercase();
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        let is_java = [".jar", ".war", ".ear", ".jpi", ".hpi"].iter().any(|e| lower.ends_with(e));
-        return Ok(if is_java { Target::File(p) } else { Target::Zip(p) });
+        let is_java = [".jar", ".war", ".ear", ".jpi", ".hpi"]
+            .iter()
+            .any(|e| lower.ends_with(e));
+        return Ok(if is_java {
+            Target::File(p)
+        } else {
+            Target::Zip(p)
+        });
     }
     if head.len() > 262 && &head[257..262] == b"ustar" {
         let layout = crate::image::TarLayout::open(path)?;
@@ -150,7 +176,9 @@ fn sniff(path: &Path) -> Result<Target, CollectError> {
     }
     let text = String::from_utf8_lossy(&head);
     if text.trim_start().starts_with('{')
-        && (text.contains("\"bomFormat\"") || text.contains("\"spdxVersion\"") || text.contains("scry-inventory/"))
+        && (text.contains("\"bomFormat\"")
+            || text.contains("\"spdxVersion\"")
+            || text.contains("scry-inventory/"))
     {
         return Ok(Target::Sbom(p));
     }
@@ -168,7 +196,10 @@ mod tests {
             Target::parse("registry:localhost:5000/a/b:1").unwrap(),
             Target::Registry("localhost:5000/a/b:1".into())
         );
-        assert_eq!(Target::parse("alpine:3.19").unwrap(), Target::Registry("alpine:3.19".into()));
+        assert_eq!(
+            Target::parse("alpine:3.19").unwrap(),
+            Target::Registry("alpine:3.19".into())
+        );
         assert!(Target::parse("dir:").is_err());
         let e = Target::parse("./does-not-exist").unwrap_err().to_string();
         assert!(e.contains("prefix it"), "{e}");
@@ -177,12 +208,21 @@ mod tests {
     #[test]
     fn sniffs_by_content() {
         let d = tempfile::tempdir().unwrap();
-        assert_eq!(Target::parse(d.path().to_str().unwrap()).unwrap(), Target::Dir(d.path().into()));
+        assert_eq!(
+            Target::parse(d.path().to_str().unwrap()).unwrap(),
+            Target::Dir(d.path().into())
+        );
         let sbom = d.path().join("x.json");
         std::fs::write(&sbom, br#"{"bomFormat":"CycloneDX","specVersion":"1.5"}"#).unwrap();
-        assert_eq!(Target::parse(sbom.to_str().unwrap()).unwrap(), Target::Sbom(sbom.clone()));
+        assert_eq!(
+            Target::parse(sbom.to_str().unwrap()).unwrap(),
+            Target::Sbom(sbom.clone())
+        );
         let lock = d.path().join("Cargo.lock");
         std::fs::write(&lock, "version = 3\n").unwrap();
-        assert_eq!(Target::parse(lock.to_str().unwrap()).unwrap(), Target::File(lock.clone()));
+        assert_eq!(
+            Target::parse(lock.to_str().unwrap()).unwrap(),
+            Target::File(lock.clone())
+        );
     }
 }

@@ -105,7 +105,11 @@ impl Tree {
             if i + 1 < comps.len() {
                 if let Some(Node::Symlink(t)) = self.nodes.get(&prefix) {
                     let rest = comps[i + 1..].join("/");
-                    return Some(if t.is_empty() { rest } else { format!("{t}/{rest}") });
+                    return Some(if t.is_empty() {
+                        rest
+                    } else {
+                        format!("{t}/{rest}")
+                    });
                 }
             }
         }
@@ -129,7 +133,10 @@ mod tests {
     use super::*;
 
     fn file(b: &str) -> Node {
-        Node::File { packages: Vec::new(), bytes: Some(b.as_bytes().to_vec()) }
+        Node::File {
+            packages: Vec::new(),
+            bytes: Some(b.as_bytes().to_vec()),
+        }
     }
 
     #[test]
@@ -154,10 +161,16 @@ mod tests {
     fn reads_through_symlinks_and_stops_on_loops() {
         let mut t = Tree::default();
         let mut c = Changes::default();
-        c.added.insert("usr/lib/os-release".into(), file("ID=debian"));
-        c.added.insert("etc/os-release".into(), Node::Symlink("usr/lib/os-release".into()));
-        c.added.insert("loop/a".into(), Node::Symlink("loop/b".into()));
-        c.added.insert("loop/b".into(), Node::Symlink("loop/a".into()));
+        c.added
+            .insert("usr/lib/os-release".into(), file("ID=debian"));
+        c.added.insert(
+            "etc/os-release".into(),
+            Node::Symlink("usr/lib/os-release".into()),
+        );
+        c.added
+            .insert("loop/a".into(), Node::Symlink("loop/b".into()));
+        c.added
+            .insert("loop/b".into(), Node::Symlink("loop/a".into()));
         c.added.insert("lnk".into(), Node::Symlink("usr".into()));
         t.apply(c);
         assert_eq!(t.read("etc/os-release").unwrap(), b"ID=debian");

@@ -18,11 +18,18 @@ pub(crate) fn collect_zip<R: Read + Seek>(
     limits: &Limits,
     tree: &mut Tree,
 ) {
-    let what = if prefix.is_empty() { "zip".to_string() } else { prefix.trim_end_matches('!').to_string() };
+    let what = if prefix.is_empty() {
+        "zip".to_string()
+    } else {
+        prefix.trim_end_matches('!').to_string()
+    };
     let mut archive = match zip::ZipArchive::new(reader) {
         Ok(a) => a,
         Err(e) => {
-            tree.diagnostics.push(Diagnostic { location: what, reason: format!("not a readable zip: {e}") });
+            tree.diagnostics.push(Diagnostic {
+                location: what,
+                reason: format!("not a readable zip: {e}"),
+            });
             return;
         }
     };
@@ -31,7 +38,10 @@ pub(crate) fn collect_zip<R: Read + Seek>(
         let mut entry = match archive.by_index(i) {
             Ok(e) => e,
             Err(e) => {
-                tree.diagnostics.push(Diagnostic { location: format!("{what} entry #{i}"), reason: format!("cannot read: {e}") });
+                tree.diagnostics.push(Diagnostic {
+                    location: format!("{what} entry #{i}"),
+                    reason: format!("cannot read: {e}"),
+                });
                 continue;
             }
         };
@@ -43,7 +53,10 @@ pub(crate) fn collect_zip<R: Read + Seek>(
             Ok(p) if !p.is_empty() => p,
             Ok(_) => continue,
             Err(reason) => {
-                tree.diagnostics.push(Diagnostic { location: format!("{prefix}{raw_name}"), reason: format!("{reason}; entry skipped") });
+                tree.diagnostics.push(Diagnostic {
+                    location: format!("{prefix}{raw_name}"),
+                    reason: format!("{reason}; entry skipped"),
+                });
                 continue;
             }
         };
@@ -54,7 +67,10 @@ pub(crate) fn collect_zip<R: Read + Seek>(
         if declared > limits.ratio_grace && declared / packed > limits.max_ratio {
             tree.diagnostics.push(Diagnostic {
                 location: full,
-                reason: format!("expands {}x ({packed} -> {declared} bytes); refused as a decompression bomb", declared / packed),
+                reason: format!(
+                    "expands {}x ({packed} -> {declared} bytes); refused as a decompression bomb",
+                    declared / packed
+                ),
             });
             continue;
         }
@@ -66,18 +82,41 @@ pub(crate) fn collect_zip<R: Read + Seek>(
                 Ok(_) if bytes.len() as u64 <= cap => {
                     total += bytes.len() as u64;
                     drop(entry);
-                    collect_zip(std::io::Cursor::new(bytes), &format!("{full}!"), depth + 1, catalog, limits, tree);
+                    collect_zip(
+                        std::io::Cursor::new(bytes),
+                        &format!("{full}!"),
+                        depth + 1,
+                        catalog,
+                        limits,
+                        tree,
+                    );
                 }
-                Ok(_) => tree.diagnostics.push(Diagnostic { location: full, reason: format!("nested zip larger than {cap} bytes; skipped") }),
-                Err(e) => tree.diagnostics.push(Diagnostic { location: full, reason: format!("cannot read nested zip: {e}") }),
+                Ok(_) => tree.diagnostics.push(Diagnostic {
+                    location: full,
+                    reason: format!("nested zip larger than {cap} bytes; skipped"),
+                }),
+                Err(e) => tree.diagnostics.push(Diagnostic {
+                    location: full,
+                    reason: format!("cannot read nested zip: {e}"),
+                }),
             }
             continue;
         }
-        let info = FileInfo { path: &full, size: declared, executable };
+        let info = FileInfo {
+            path: &full,
+            size: declared,
+            executable,
+        };
         // Catalogers decide by path inside the archive: a nested zip's members are matched
         // by their own path, and located with the outer prefix.
-        let inner = FileInfo { path: &rel, size: declared, executable };
-        let Some(wanted) = catalog.wanted(&inner).or_else(|| catalog.wanted(&info)) else { continue };
+        let inner = FileInfo {
+            path: &rel,
+            size: declared,
+            executable,
+        };
+        let Some(wanted) = catalog.wanted(&inner).or_else(|| catalog.wanted(&info)) else {
+            continue;
+        };
         let mut diags = Vec::new();
         let (mut packages, bytes) = catalog.handle(&inner, &wanted, &mut entry, None, &mut diags);
         total += declared;
@@ -94,7 +133,13 @@ pub(crate) fn collect_zip<R: Read + Seek>(
         tree.diagnostics.extend(diags);
         tree.nodes.insert(full, Node::File { packages, bytes });
         if total > limits.max_layer_bytes {
-            tree.diagnostics.push(Diagnostic { location: what, reason: format!("more than {} bytes read; the rest is skipped", limits.max_layer_bytes) });
+            tree.diagnostics.push(Diagnostic {
+                location: what,
+                reason: format!(
+                    "more than {} bytes read; the rest is skipped",
+                    limits.max_layer_bytes
+                ),
+            });
             return;
         }
     }

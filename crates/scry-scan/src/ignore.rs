@@ -47,7 +47,10 @@ impl IgnoreFile {
         })?;
         for (i, r) in f.ignore.iter().enumerate() {
             if r.id.trim().is_empty() || r.reason.trim().is_empty() {
-                return Err(format!("{file}: rule #{} needs a non-empty id and reason", i + 1));
+                return Err(format!(
+                    "{file}: rule #{} needs a non-empty id and reason",
+                    i + 1
+                ));
             }
         }
         Ok(f)
@@ -66,10 +69,19 @@ impl IgnoreFile {
                 let f = &pf.finding;
                 let id_matches = f.vulnerability_id.eq_ignore_ascii_case(&rule.id)
                     || f.aliases.iter().any(|a| a.eq_ignore_ascii_case(&rule.id))
-                    || f.advisories.iter().any(|a| a.eq_ignore_ascii_case(&rule.id));
-                let pkg_matches = rule.package.as_ref().is_none_or(|p| p.eq_ignore_ascii_case(&pf.package.name));
+                    || f.advisories
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(&rule.id));
+                let pkg_matches = rule
+                    .package
+                    .as_ref()
+                    .is_none_or(|p| p.eq_ignore_ascii_case(&pf.package.name));
                 if id_matches && pkg_matches && pf.ignored.is_none() {
-                    pf.ignored = Some(Applied { id: rule.id.clone(), reason: rule.reason.clone(), expires: rule.expires });
+                    pf.ignored = Some(Applied {
+                        id: rule.id.clone(),
+                        reason: rule.reason.clone(),
+                        expires: rule.expires,
+                    });
                 }
             }
         }
@@ -88,12 +100,23 @@ mod tests {
             "x.yaml",
         )
         .unwrap();
-        assert_eq!(f.ignore[0].expires, NaiveDate::from_ymd_opt(2027, 1, 31).unwrap());
+        assert_eq!(
+            f.ignore[0].expires,
+            NaiveDate::from_ymd_opt(2027, 1, 31).unwrap()
+        );
         let e = IgnoreFile::parse("ignore:\n  - id: CVE-1\n    reason: r\n", "x.yaml").unwrap_err();
         assert!(e.contains("expires"), "{e}");
-        let e = IgnoreFile::parse("ignore:\n  - id: CVE-1\n    reason: r\n    expires: tomorrow\n", "x.yaml").unwrap_err();
+        let e = IgnoreFile::parse(
+            "ignore:\n  - id: CVE-1\n    reason: r\n    expires: tomorrow\n",
+            "x.yaml",
+        )
+        .unwrap_err();
         assert!(e.starts_with("x.yaml"), "{e}");
-        let e = IgnoreFile::parse("ignore:\n  - id: ''\n    reason: r\n    expires: 2027-01-01\n", "x.yaml").unwrap_err();
+        let e = IgnoreFile::parse(
+            "ignore:\n  - id: ''\n    reason: r\n    expires: 2027-01-01\n",
+            "x.yaml",
+        )
+        .unwrap_err();
         assert!(e.contains("non-empty"), "{e}");
     }
 }

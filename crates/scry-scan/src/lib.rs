@@ -71,7 +71,12 @@ pub fn query_ecosystem<'a>(inv: &'a Inventory, p: &'a Package) -> Option<&'a str
 }
 
 /// Matches every package of an inventory.
-pub fn assess(db: &VulnDb, loaded: &Loaded, inv: &Inventory, ctx: &ScoreContext) -> Result<Assessment, ScanError> {
+pub fn assess(
+    db: &VulnDb,
+    loaded: &Loaded,
+    inv: &Inventory,
+    ctx: &ScoreContext,
+) -> Result<Assessment, ScanError> {
     let mut out = Assessment::default();
     let mut os_unmatched = 0usize;
     for p in &inv.packages {
@@ -86,7 +91,10 @@ pub fn assess(db: &VulnDb, loaded: &Loaded, inv: &Inventory, ctx: &ScoreContext)
             source_name: p.source_name.as_deref(),
             source_version: p.source_version.as_deref(),
         };
-        let a = db.assess(loaded, &q, ctx).map_err(|source| ScanError::Db { package: format!("{} {}", p.name, p.version), source })?;
+        let a = db.assess(loaded, &q, ctx).map_err(|source| ScanError::Db {
+            package: format!("{} {}", p.name, p.version),
+            source,
+        })?;
         out.packages_matched += 1;
         if let Some(e) = a.version_error {
             out.diagnostics.push(Diagnostic {
@@ -95,13 +103,22 @@ pub fn assess(db: &VulnDb, loaded: &Loaded, inv: &Inventory, ctx: &ScoreContext)
             });
         }
         for f in a.findings {
-            out.findings.push(PackageFinding { package: p.clone(), finding: f, ignored: None });
+            out.findings.push(PackageFinding {
+                package: p.clone(),
+                finding: f,
+                ignored: None,
+            });
         }
     }
     if os_unmatched > 0 {
-        let what = inv.distro.as_ref().map_or("an unknown OS".to_string(), |d| {
-            d.pretty_name.clone().unwrap_or_else(|| format!("{} {}", d.id, d.version_id))
-        });
+        let what = inv
+            .distro
+            .as_ref()
+            .map_or("an unknown OS".to_string(), |d| {
+                d.pretty_name
+                    .clone()
+                    .unwrap_or_else(|| format!("{} {}", d.id, d.version_id))
+            });
         out.diagnostics.push(Diagnostic {
             location: String::new(),
             reason: format!("{os_unmatched} OS packages not matched: the advisory database has no namespace for {what}"),

@@ -27,7 +27,13 @@ pub const LOCAL_REGION: &str = "sc-local-1";
 
 /// A finding's identity: (account, resource, vulnerability, package, path), hashed to the
 /// 32 hex digits an Inspector finding ARN ends with.
-pub fn finding_id(account: &str, resource: &str, vulnerability: &str, package: &str, path: &str) -> String {
+pub fn finding_id(
+    account: &str,
+    resource: &str,
+    vulnerability: &str,
+    package: &str,
+    path: &str,
+) -> String {
     let mut h = Sha256::new();
     for part in [account, resource, vulnerability, package, path] {
         h.update(part.as_bytes());
@@ -53,10 +59,21 @@ fn split_rpm(v: &str) -> (Option<i64>, String, Option<String>) {
 }
 
 /// One finding in Inspector's wire shape. `first`/`last` are when it was first and last seen.
-pub fn to_wire(pf: &PackageFinding, res: &ResourceRef, first: DateTime<Utc>, last: DateTime<Utc>) -> wire::Finding {
+pub fn to_wire(
+    pf: &PackageFinding,
+    res: &ResourceRef,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+) -> wire::Finding {
     let f = &pf.finding;
     let p = &pf.package;
-    let id = finding_id(&res.account, &res.id, &f.vulnerability_id, &p.name, &p.location);
+    let id = finding_id(
+        &res.account,
+        &res.id,
+        &f.vulnerability_id,
+        &p.name,
+        &p.location,
+    );
     let fixed = f.fix.fixed_version().map(str::to_string);
     let (epoch_n, version, release) = if p.found_by.starts_with("rpm") {
         split_rpm(&p.version)
@@ -66,7 +83,10 @@ pub fn to_wire(pf: &PackageFinding, res: &ResourceRef, first: DateTime<Utc>, las
     let remediation_text = match &f.fix {
         FixState::Fixed(v) => format!("Upgrade {} to {v} or later.", p.name),
         FixState::NotFixed => format!("No fixed version of {} is available yet.", p.name),
-        FixState::WontFix => format!("The maintainers of {} will not fix this vulnerability.", p.name),
+        FixState::WontFix => format!(
+            "The maintainers of {} will not fix this vulnerability.",
+            p.name
+        ),
     };
     let title = match &f.title {
         Some(t) => format!("{} - {}", f.vulnerability_id, t),
@@ -77,7 +97,11 @@ pub fn to_wire(pf: &PackageFinding, res: &ResourceRef, first: DateTime<Utc>, las
         .clone()
         .or_else(|| f.title.clone())
         .unwrap_or_else(|| format!("{} affects {} {}.", f.vulnerability_id, p.name, p.version));
-    let source = f.advisories.first().map_or("OSV", |a| source_of(a)).to_string();
+    let source = f
+        .advisories
+        .first()
+        .map_or("OSV", |a| source_of(a))
+        .to_string();
     let score = f.inspector_score.as_ref();
     wire::Finding {
         finding_arn: wire::finding_arn(&res.region, &res.account, &id),
@@ -95,7 +119,12 @@ pub fn to_wire(pf: &PackageFinding, res: &ResourceRef, first: DateTime<Utc>, las
         first_observed_at: epoch(first),
         last_observed_at: epoch(last),
         updated_at: Some(epoch(last)),
-        status: if pf.ignored.is_some() { "SUPPRESSED" } else { "ACTIVE" }.into(),
+        status: if pf.ignored.is_some() {
+            "SUPPRESSED"
+        } else {
+            "ACTIVE"
+        }
+        .into(),
         resources: vec![wire::Resource {
             ty: res.ty.clone(),
             id: res.id.clone(),
@@ -115,7 +144,10 @@ pub fn to_wire(pf: &PackageFinding, res: &ResourceRef, first: DateTime<Utc>, las
                 adjustments: s
                     .adjustments
                     .iter()
-                    .map(|a| wire::CvssScoreAdjustment { metric: a.metric.clone(), reason: a.reason.clone() })
+                    .map(|a| wire::CvssScoreAdjustment {
+                        metric: a.metric.clone(),
+                        reason: a.reason.clone(),
+                    })
                     .collect(),
             }),
         }),
@@ -125,7 +157,10 @@ pub fn to_wire(pf: &PackageFinding, res: &ResourceRef, first: DateTime<Utc>, las
             vulnerable_packages: vec![wire::VulnerablePackage {
                 name: p.name.clone(),
                 version,
-                source_layer_hash: p.layer.clone().filter(|l| l.len() == 71 && l.starts_with("sha256:")),
+                source_layer_hash: p
+                    .layer
+                    .clone()
+                    .filter(|l| l.len() == 71 && l.starts_with("sha256:")),
                 epoch: epoch_n,
                 release,
                 arch: p.arch.clone(),
@@ -155,7 +190,10 @@ pub fn to_wire(pf: &PackageFinding, res: &ResourceRef, first: DateTime<Utc>, las
         fix_available: Some(if fixed.is_some() { "YES" } else { "NO" }.into()),
         exploit_available: Some(if f.exploit.is_some() { "YES" } else { "NO" }.into()),
         exploitability_details: f.exploit.as_ref().map(|k| wire::ExploitabilityDetails {
-            last_known_exploit_at: k.date_added.and_hms_opt(0, 0, 0).map(|d| epoch(d.and_utc())),
+            last_known_exploit_at: k
+                .date_added
+                .and_hms_opt(0, 0, 0)
+                .map(|d| epoch(d.and_utc())),
         }),
         epss: f.epss.as_ref().map(|e| wire::EpssDetails { score: e.epss }),
     }
@@ -198,8 +236,14 @@ mod tests {
 
     #[test]
     fn rpm_versions_split_like_inspector() {
-        assert_eq!(split_rpm("1:1.1.1k-7.el8"), (Some(1), "1.1.1k".into(), Some("7.el8".into())));
-        assert_eq!(split_rpm("2.32.1-42.el8_8"), (Some(0), "2.32.1".into(), Some("42.el8_8".into())));
+        assert_eq!(
+            split_rpm("1:1.1.1k-7.el8"),
+            (Some(1), "1.1.1k".into(), Some("7.el8".into()))
+        );
+        assert_eq!(
+            split_rpm("2.32.1-42.el8_8"),
+            (Some(0), "2.32.1".into(), Some("42.el8_8".into()))
+        );
     }
 
     #[test]
@@ -209,6 +253,9 @@ mod tests {
         assert_eq!(a, finding_id("0", "r", "CVE-1", "p", "x"));
         assert_ne!(a, finding_id("0", "r", "CVE-1", "p", "y"));
         // Parts cannot run into each other.
-        assert_ne!(finding_id("0", "ab", "c", "p", "x"), finding_id("0", "a", "bc", "p", "x"));
+        assert_ne!(
+            finding_id("0", "ab", "c", "p", "x"),
+            finding_id("0", "a", "bc", "p", "x")
+        );
     }
 }

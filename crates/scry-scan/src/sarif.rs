@@ -42,7 +42,10 @@ pub fn to_sarif(findings: &[PackageFinding], target: &str, tool_version: &str) -
         let f = &pf.finding;
         let p = &pf.package;
         rules.entry(&f.vulnerability_id).or_insert_with(|| {
-            let short = f.title.clone().unwrap_or_else(|| f.vulnerability_id.clone());
+            let short = f
+                .title
+                .clone()
+                .unwrap_or_else(|| f.vulnerability_id.clone());
             let mut rule = json!({
                 "id": f.vulnerability_id,
                 "name": "PackageVulnerability",
@@ -60,7 +63,10 @@ pub fn to_sarif(findings: &[PackageFinding], target: &str, tool_version: &str) -
             }
             rule
         });
-        let fixed = f.fix.fixed_version().map_or("no fix available".to_string(), |v| format!("fixed in {v}"));
+        let fixed = f
+            .fix
+            .fixed_version()
+            .map_or("no fix available".to_string(), |v| format!("fixed in {v}"));
         results.push(json!({
             "ruleId": f.vulnerability_id,
             "level": level(f.severity),

@@ -7,7 +7,14 @@ use crate::PackageFinding;
 /// Renders findings as aligned columns: severity, vulnerability, package, installed, fixed in,
 /// where. Long cells are cut with `…` so lines stay readable.
 pub fn render(findings: &[PackageFinding]) -> String {
-    let header = ["SEVERITY", "VULNERABILITY", "PACKAGE", "INSTALLED", "FIXED IN", "WHERE"];
+    let header = [
+        "SEVERITY",
+        "VULNERABILITY",
+        "PACKAGE",
+        "INSTALLED",
+        "FIXED IN",
+        "WHERE",
+    ];
     let limits = [13, 24, 40, 28, 28, 80];
     let rows: Vec<[String; 6]> = findings
         .iter()
@@ -28,7 +35,14 @@ pub fn render(findings: &[PackageFinding]) -> String {
                 let short: String = l.trim_start_matches("sha256:").chars().take(12).collect();
                 let _ = write!(place, " (layer {short})");
             }
-            [sev, f.vulnerability_id.clone(), pf.package.name.clone(), pf.package.version.clone(), fixed, place]
+            [
+                sev,
+                f.vulnerability_id.clone(),
+                pf.package.name.clone(),
+                pf.package.version.clone(),
+                fixed,
+                place,
+            ]
         })
         .collect();
     let mut widths = header.map(|h| h.chars().count());

@@ -25,13 +25,22 @@ fn work() -> PathBuf {
 }
 
 fn need(tool: &str, install: &str) {
-    let ok = Command::new("sh").args(["-c", &format!("command -v {tool}")]).stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     assert!(ok, "{tool} is missing: {install} (.ci/run installs it)");
 }
 
 fn sh(cmd: &str) {
     let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
-    assert!(out.status.success(), "{cmd} failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The advisory database of all shared feeds, built once.
@@ -40,8 +49,13 @@ fn db() -> &'static (VulnDb, scry_vulndb::Loaded) {
     DB.get_or_init(|| {
         let path = work().join("advisories.db");
         let _ = std::fs::remove_file(&path);
-        let db = VulnDb::create(&path).unwrap();
-        db.import(&[shared().join("vulndata")], chrono::Utc::now(), &mut |_| {}).unwrap();
+        let mut db = VulnDb::create(&path).unwrap();
+        db.import(
+            &[shared().join("vulndata")],
+            chrono::Utc::now(),
+            &mut |_| {},
+        )
+        .unwrap();
         let loaded = db.load().unwrap();
         (db, loaded)
     })
@@ -77,15 +91,30 @@ fn rootfs() -> PathBuf {
 
 fn dpkg_query(root: &Path) -> BTreeSet<String> {
     let out = Command::new("dpkg-query")
-        .args(["--admindir", &root.join("var/lib/dpkg").to_string_lossy(), "-W", "-f", "${Package} ${Version}\\n"])
+        .args([
+            "--admindir",
+            &root.join("var/lib/dpkg").to_string_lossy(),
+            "-W",
+            "-f",
+            "${Package} ${Version}\\n",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 fn dpkg_of(c: &Collected) -> BTreeSet<String> {
-    c.inventory.packages.iter().filter(|p| p.found_by == "dpkg").map(|p| format!("{} {}", p.name, p.version)).collect()
+    c.inventory
+        .packages
+        .iter()
+        .filter(|p| p.found_by == "dpkg")
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect()
 }
 
 struct Registry(Child);
@@ -98,7 +127,11 @@ impl Drop for Registry {
 
 fn start_registry(dir: &Path) -> (Registry, u16) {
     need("docker-registry", "apt-get install docker-registry");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = dir.join("registry.yml");
     std::fs::write(
         &config,
@@ -108,7 +141,13 @@ fn start_registry(dir: &Path) -> (Registry, u16) {
         ),
     )
     .unwrap();
-    let child = Command::new("docker-registry").arg("serve").arg(&config).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let reg = Registry(child);
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -126,7 +165,11 @@ fn debian_rootfs_dir_and_registry_image_list_what_dpkg_lists() {
     assert!(expected.len() > 80, "{}", expected.len());
 
     let (c, a) = scan(Target::Dir(root.clone()));
-    assert_eq!(dpkg_of(&c), expected, "dir: Scry's dpkg packages equal dpkg-query -W");
+    assert_eq!(
+        dpkg_of(&c),
+        expected,
+        "dir: Scry's dpkg packages equal dpkg-query -W"
+    );
     let d = c.inventory.distro.as_ref().unwrap();
     assert_eq!(d.ecosystem.as_deref(), Some("Debian:12"));
     // python3's own dist-info packages are Python packages too, located in the tree.
@@ -147,19 +190,34 @@ fn debian_rootfs_dir_and_registry_image_list_what_dpkg_lists() {
         r = root.display()
     ));
     let (_registry, port) = start_registry(&dir);
-    sh(&format!("skopeo copy -q --dest-tls-verify=false oci:{}:deb docker://127.0.0.1:{port}/scry/deb:12", oci.display()));
+    sh(&format!(
+        "skopeo copy -q --dest-tls-verify=false oci:{}:deb docker://127.0.0.1:{port}/scry/deb:12",
+        oci.display()
+    ));
     let (img, _) = scan(Target::Registry(format!("127.0.0.1:{port}/scry/deb:12")));
     assert_eq!(dpkg_of(&img), expected, "registry image: the same packages");
     let info = img.image.as_ref().unwrap();
-    assert!(info.manifest_digest.as_deref().is_some_and(|d| d.starts_with("sha256:")));
+    assert!(info
+        .manifest_digest
+        .as_deref()
+        .is_some_and(|d| d.starts_with("sha256:")));
     let layer = &info.layers[0];
-    assert!(img.inventory.packages.iter().filter(|p| p.found_by == "dpkg").all(|p| p.layer.as_ref() == Some(layer)));
+    assert!(img
+        .inventory
+        .packages
+        .iter()
+        .filter(|p| p.found_by == "dpkg")
+        .all(|p| p.layer.as_ref() == Some(layer)));
 
     // And from the OCI layout directory and archives of the same image.
     let (oci_c, _) = scan(Target::OciDir(oci.clone()));
     assert_eq!(dpkg_of(&oci_c), expected);
     let archive = dir.join("deb-docker.tar");
-    sh(&format!("skopeo copy -q oci:{}:deb docker-archive:{}:deb:12", oci.display(), archive.display()));
+    sh(&format!(
+        "skopeo copy -q oci:{}:deb docker-archive:{}:deb:12",
+        oci.display(),
+        archive.display()
+    ));
     let (docker_c, _) = scan(Target::parse(archive.to_str().unwrap()).unwrap());
     assert_eq!(docker_c.kind, "docker-archive");
     assert_eq!(dpkg_of(&docker_c), expected);
@@ -175,24 +233,54 @@ fn pip_installed_old_releases_are_found_and_matched() {
         ));
     }
     let (c, a) = scan(Target::Dir(dir.clone()));
-    let found: BTreeSet<String> = c.inventory.packages.iter().filter(|p| p.ecosystem == "PyPI").map(|p| format!("{} {}", p.name, p.version)).collect();
-    for want in ["Django 3.2.0", "PyYAML 5.3.1", "urllib3 1.26.4", "requests 2.25.1", "Jinja2 2.10"] {
+    let found: BTreeSet<String> = c
+        .inventory
+        .packages
+        .iter()
+        .filter(|p| p.ecosystem == "PyPI")
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect();
+    for want in [
+        "Django 3.2.0",
+        "PyYAML 5.3.1",
+        "urllib3 1.26.4",
+        "requests 2.25.1",
+        "Jinja2 2.10",
+    ] {
         assert!(found.contains(want), "{want} not in {found:?}");
     }
     let ids = |pkg: &str| -> BTreeSet<String> {
         a.findings
             .iter()
             .filter(|f| f.package.name == pkg)
-            .flat_map(|f| std::iter::once(f.finding.vulnerability_id.clone()).chain(f.finding.aliases.clone()))
+            .flat_map(|f| {
+                std::iter::once(f.finding.vulnerability_id.clone()).chain(f.finding.aliases.clone())
+            })
             .collect()
     };
     // PyYAML < 5.4: arbitrary code execution in full_load (PYSEC-2021-142).
-    assert!(ids("PyYAML").contains("CVE-2020-14343"), "{:?}", ids("PyYAML"));
+    assert!(
+        ids("PyYAML").contains("CVE-2020-14343"),
+        "{:?}",
+        ids("PyYAML")
+    );
     // Django 3.2.0 has many; one well known: CVE-2021-33203 (fixed 3.2.4).
-    assert!(ids("Django").contains("CVE-2021-33203"), "{:?}", ids("Django"));
-    let f = a.findings.iter().find(|f| f.package.name == "Django" && f.finding.vulnerability_id == "CVE-2021-33203").unwrap();
+    assert!(
+        ids("Django").contains("CVE-2021-33203"),
+        "{:?}",
+        ids("Django")
+    );
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.package.name == "Django" && f.finding.vulnerability_id == "CVE-2021-33203")
+        .unwrap();
     assert_eq!(f.finding.fix.fixed_version(), Some("3.2.4"));
-    assert!(f.package.location.ends_with(".dist-info/METADATA"), "{}", f.package.location);
+    assert!(
+        f.package.location.ends_with(".dist-info/METADATA"),
+        "{}",
+        f.package.location
+    );
 }
 
 #[test]
@@ -201,14 +289,33 @@ fn npm_install_tree_is_found_with_exact_versions() {
     let dir = work().join("node");
     if !dir.join("node_modules/lodash").exists() {
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("package.json"), r#"{"name":"bench","version":"1.0.0","private":true}"#).unwrap();
+        std::fs::write(
+            dir.join("package.json"),
+            r#"{"name":"bench","version":"1.0.0","private":true}"#,
+        )
+        .unwrap();
         sh(&format!("cd {} && npm install --silent --no-audit --no-fund lodash@4.17.15 minimist@1.2.5 axios@0.21.1", dir.display()));
     }
     let (c, _) = scan(Target::Dir(dir.clone()));
-    let installed: BTreeSet<String> = c.inventory.packages.iter().filter(|p| p.found_by == "npm-package-json").map(|p| format!("{} {}", p.name, p.version)).collect();
-    let locked: BTreeSet<String> = c.inventory.packages.iter().filter(|p| p.found_by == "npm-package-lock").map(|p| format!("{} {}", p.name, p.version)).collect();
+    let installed: BTreeSet<String> = c
+        .inventory
+        .packages
+        .iter()
+        .filter(|p| p.found_by == "npm-package-json")
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect();
+    let locked: BTreeSet<String> = c
+        .inventory
+        .packages
+        .iter()
+        .filter(|p| p.found_by == "npm-package-lock")
+        .map(|p| format!("{} {}", p.name, p.version))
+        .collect();
     for want in ["lodash 4.17.15", "minimist 1.2.5", "axios 0.21.1"] {
-        assert!(installed.contains(want) && locked.contains(want), "{want}: {installed:?} / {locked:?}");
+        assert!(
+            installed.contains(want) && locked.contains(want),
+            "{want}: {installed:?} / {locked:?}"
+        );
     }
     // Every package in the lockfile is installed under node_modules, and vice versa.
     assert_eq!(installed, locked);
@@ -218,13 +325,30 @@ fn npm_install_tree_is_found_with_exact_versions() {
 fn go_binary_and_java_archive_from_the_fixtures() {
     let fx = shared().join("testdata/fixtures");
     let (c, a) = scan(Target::File(fx.join("go/trivy-test.elf")));
-    assert!(c.inventory.packages.iter().any(|p| p.ecosystem == "Go" && p.name == "stdlib"), "{:?}", c.inventory.packages);
-    assert!(c.inventory.packages.iter().all(|p| p.found_by == "go-binary"));
+    assert!(
+        c.inventory
+            .packages
+            .iter()
+            .any(|p| p.ecosystem == "Go" && p.name == "stdlib"),
+        "{:?}",
+        c.inventory.packages
+    );
+    assert!(c
+        .inventory
+        .packages
+        .iter()
+        .all(|p| p.found_by == "go-binary"));
     // The toolchain it was built with is old: the Go feed has stdlib advisories for it.
-    assert!(a.findings.iter().any(|f| f.package.name == "stdlib" && f.finding.advisories.iter().any(|id| id.starts_with("GO-"))));
+    assert!(a.findings.iter().any(|f| f.package.name == "stdlib"
+        && f.finding.advisories.iter().any(|id| id.starts_with("GO-"))));
 
     let (c, _) = scan(Target::File(fx.join("java/guava-31.1-jre.jar")));
-    let g = c.inventory.packages.iter().find(|p| p.name == "com.google.guava:guava").expect("guava found");
+    let g = c
+        .inventory
+        .packages
+        .iter()
+        .find(|p| p.name == "com.google.guava:guava")
+        .expect("guava found");
     assert_eq!(g.version, "31.1-jre");
     assert_eq!(g.purl, "pkg:maven/com.google.guava/guava@31.1-jre");
 }

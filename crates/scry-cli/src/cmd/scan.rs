@@ -29,10 +29,16 @@ fn progress_bar() -> ProgressBar {
 /// Collects the target with a progress bar on a terminal; diagnostics go to the log.
 fn collect(t: &TargetArgs) -> anyhow::Result<Collected> {
     let target = Target::parse(&t.target)?;
-    let mut opts = Options { platform: t.platform.clone(), insecure_registries: t.insecure_registries.clone(), ..Options::default() };
+    let mut opts = Options {
+        platform: t.platform.clone(),
+        insecure_registries: t.insecure_registries.clone(),
+        ..Options::default()
+    };
     if t.password_stdin {
         let mut pass = String::new();
-        std::io::stdin().read_to_string(&mut pass).context("reading the registry password from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut pass)
+            .context("reading the registry password from standard input")?;
         opts.username = t.username.clone();
         opts.password = Some(pass.trim_end_matches(['\n', '\r']).to_string());
     }
@@ -50,7 +56,11 @@ fn collect(t: &TargetArgs) -> anyhow::Result<Collected> {
     for d in &collected.inventory.diagnostics {
         tracing::warn!(location = %d.location, "{}", d.reason);
     }
-    tracing::info!(packages = collected.inventory.packages.len(), "collected {}", collected.target);
+    tracing::info!(
+        packages = collected.inventory.packages.len(),
+        "collected {}",
+        collected.target
+    );
     Ok(collected)
 }
 
@@ -59,12 +69,21 @@ fn resource(c: &Collected) -> ResourceRef {
     let (ty, details) = match (&c.image, c.kind) {
         (Some(img), _) => {
             let (registry, repo) = match c.target.split_once('/') {
-                Some((r, rest)) if c.kind == "registry" && (r.contains('.') || r.contains(':') || r == "localhost") => {
-                    (r.to_string(), rest.split(['@', ':']).next().unwrap_or(rest).to_string())
+                Some((r, rest))
+                    if c.kind == "registry"
+                        && (r.contains('.') || r.contains(':') || r == "localhost") =>
+                {
+                    (
+                        r.to_string(),
+                        rest.split(['@', ':']).next().unwrap_or(rest).to_string(),
+                    )
                 }
                 _ => ("local".to_string(), c.target.clone()),
             };
-            let hash = img.manifest_digest.clone().unwrap_or_else(|| img.config_digest.clone());
+            let hash = img
+                .manifest_digest
+                .clone()
+                .unwrap_or_else(|| img.config_digest.clone());
             (
                 "AWS_ECR_CONTAINER_IMAGE",
                 Some(serde_json::json!({"awsEcrContainerImage": {
@@ -81,7 +100,13 @@ fn resource(c: &Collected) -> ResourceRef {
         (None, "dir") if c.inventory.distro.is_some() => ("AWS_EC2_INSTANCE", None),
         _ => ("CODE_REPOSITORY", None),
     };
-    ResourceRef { ty: ty.into(), id: c.target.clone(), account: LOCAL_ACCOUNT.into(), region: LOCAL_REGION.into(), details }
+    ResourceRef {
+        ty: ty.into(),
+        id: c.target.clone(),
+        account: LOCAL_ACCOUNT.into(),
+        region: LOCAL_REGION.into(),
+        details,
+    }
 }
 
 pub fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
@@ -93,7 +118,8 @@ pub fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let ignore = match &a.ignore_file {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading the ignore file {}", p.display()))?;
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading the ignore file {}", p.display()))?;
             Some(IgnoreFile::parse(&text, &p.display().to_string()).map_err(anyhow::Error::msg)?)
         }
         None => None,
@@ -108,45 +134,80 @@ pub fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
     let db = VulnDb::open(&db_path)?;
     let loaded = db.load()?;
     let collected = collect(&a.target)?;
-    let ctx = ScoreContext { network_reachable: a.not_network_reachable.then_some(false), ..ScoreContext::default() };
+    let ctx = ScoreContext {
+        network_reachable: a.not_network_reachable.then_some(false),
+        ..ScoreContext::default()
+    };
     let mut assessment = scry_scan::assess(&db, &loaded, &collected.inventory, &ctx)?;
     for d in &assessment.diagnostics {
         tracing::warn!(location = %d.location, "{}", d.reason);
     }
     if a.only_fixed {
-        assessment.findings.retain(|f| f.finding.fix.fixed_version().is_some());
+        assessment
+            .findings
+            .retain(|f| f.finding.fix.fixed_version().is_some());
     }
     if let Some(ig) = &ignore {
         for r in ig.apply(&mut assessment.findings, chrono::Utc::now().date_naive()) {
-            tracing::warn!("ignore rule for {} expired on {}; it no longer applies", r.id, r.expires);
+            tracing::warn!(
+                "ignore rule for {} expired on {}; it no longer applies",
+                r.id,
+                r.expires
+            );
         }
     }
     let now = chrono::Utc::now();
     let mut out = std::io::stdout().lock();
     match a.format {
         ScanFormat::Table => {
-            let active = assessment.findings.iter().filter(|f| f.ignored.is_none()).count();
+            let active = assessment
+                .findings
+                .iter()
+                .filter(|f| f.ignored.is_none())
+                .count();
             if active == 0 {
-                writeln!(out, "No vulnerabilities found in {} packages of {}.", collected.inventory.packages.len(), collected.target)?;
+                writeln!(
+                    out,
+                    "No vulnerabilities found in {} packages of {}.",
+                    collected.inventory.packages.len(),
+                    collected.target
+                )?;
             } else {
                 write!(out, "{}", scry_scan::table::render(&assessment.findings))?;
             }
             let ignored = assessment.findings.len() - active;
-            let os = collected.inventory.distro.as_ref().and_then(|d| d.pretty_name.clone()).unwrap_or_else(|| "no OS detected".into());
+            let os = collected
+                .inventory
+                .distro
+                .as_ref()
+                .and_then(|d| d.pretty_name.clone())
+                .unwrap_or_else(|| "no OS detected".into());
             eprintln!(
                 "{} packages ({os}), {active} findings{}",
                 collected.inventory.packages.len(),
-                if ignored > 0 { format!(", {ignored} ignored") } else { String::new() }
+                if ignored > 0 {
+                    format!(", {ignored} ignored")
+                } else {
+                    String::new()
+                }
             );
         }
         ScanFormat::Json => {
             let res = resource(&collected);
-            let findings: Vec<_> = assessment.findings.iter().map(|f| report::to_wire(f, &res, now, now)).collect();
+            let findings: Vec<_> = assessment
+                .findings
+                .iter()
+                .map(|f| report::to_wire(f, &res, now, now))
+                .collect();
             serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "findings": findings }))?;
             writeln!(out)?;
         }
         ScanFormat::Sarif => {
-            let doc = scry_scan::sarif::to_sarif(&assessment.findings, &collected.target, env!("CARGO_PKG_VERSION"));
+            let doc = scry_scan::sarif::to_sarif(
+                &assessment.findings,
+                &collected.target,
+                env!("CARGO_PKG_VERSION"),
+            );
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
@@ -170,18 +231,32 @@ pub fn sbom(a: SbomArgs) -> anyhow::Result<ExitCode> {
             k if collected.image.is_some() || k == "registry" => scry_sbom::SubjectKind::Image,
             _ => scry_sbom::SubjectKind::File,
         },
-        digest: collected.image.as_ref().map(|i| i.manifest_digest.clone().unwrap_or_else(|| i.config_digest.clone())),
+        digest: collected.image.as_ref().map(|i| {
+            i.manifest_digest
+                .clone()
+                .unwrap_or_else(|| i.config_digest.clone())
+        }),
     };
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let version = env!("CARGO_PKG_VERSION");
     let doc = match a.format {
-        SbomFormat::CyclonedxJson => scry_sbom::to_cyclonedx(&collected.inventory, &subject, version, &now),
-        SbomFormat::SpdxJson => scry_sbom::to_spdx(&collected.inventory, &subject, version, &now),
+        SbomFormat::CyclonedxJson => {
+            scry_sbom::to_cyclonedx(&collected.inventory, &subject, version, &now)
+        }
+        SbomFormat::SpdxJson => scry_sbom::to_spdx(
+            &collected.inventory,
+            &subject,
+            version,
+            &now,
+            &format!("{}{now}", collected.target),
+        ),
         SbomFormat::Json => scry_sbom::to_native_json(&collected.inventory),
     };
     let text = serde_json::to_string_pretty(&doc)?;
     match &a.output {
-        Some(p) => std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?,
+        Some(p) => {
+            std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?
+        }
         None => println!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
