@@ -169,10 +169,13 @@ fn sniff(path: &Path) -> Result<Target, CollectError> {
             Target::Tarball(p)
         });
     }
-    if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") || lower.ends_with(".tar.zst") {
-            return Ok(Target::Tarball(p));
-        }
+    let compressed = head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
+    if compressed
+        && [".tar.gz", ".tgz", ".tar.zst"]
+            .iter()
+            .any(|e| lower.ends_with(e))
+    {
+        return Ok(Target::Tarball(p));
     }
     let text = String::from_utf8_lossy(&head);
     if text.trim_start().starts_with('{')
