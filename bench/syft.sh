@@ -54,7 +54,7 @@ measure() {
   for _ in $(seq "$RUNS"); do
     if [ "$tool" = scry ]; then
       /usr/bin/time -f '%e %M' -o "$B/time.txt" "$SCRY" sbom "$target" --format json > "$B/out.json" 2>/dev/null
-      count=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["inventory"]["packages"]))' "$B/out.json")
+      count=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["packages"]))' "$B/out.json")
     else
       /usr/bin/time -f '%e %M' -o "$B/time.txt" syft scan "$target" -o json -q > "$B/out.json" 2>/dev/null
       count=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["artifacts"]))' "$B/out.json")

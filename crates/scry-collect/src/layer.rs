@@ -83,13 +83,17 @@ pub(crate) fn decompress<'a, R: Read + 'a>(
     } else {
         (Box::new(buf), false)
     };
-    Ok(Box::new(Guard {
-        inner,
-        compressed,
-        out: 0,
-        limits: limits.clone(),
-        compressed_stream: is_compressed,
-    }))
+    // tar reads 512-byte blocks: buffer the decompressed side so the decoder works in bulk.
+    Ok(Box::new(BufReader::with_capacity(
+        1 << 20,
+        Guard {
+            inner,
+            compressed,
+            out: 0,
+            limits: limits.clone(),
+            compressed_stream: is_compressed,
+        },
+    )))
 }
 
 /// Reads one layer (or any tarball) and applies it to the tree. Whatever cannot be read becomes
