@@ -206,3 +206,195 @@ fn update_offline_names_db_import() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("scry db import"), "{err}");
 }
+
+#[test]
+fn scan_a_lockfile_table_json_sarif_fail_on_and_ignore_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let db = db.to_str().unwrap();
+    let pypi = shared("vulndata/osv-pypi");
+    let out = scry(&["db", "import", "--db", db, pypi.to_str().unwrap()], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lock = shared("testdata/fixtures/python/Pipfile.lock");
+    let lock = lock.to_str().unwrap();
+
+    // The table: urllib3 1.24.2 from the lockfile, with its fix.
+    let out = scry(&["scan", "--db", db, lock], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.starts_with("SEVERITY"), "{table}");
+    let line = table
+        .lines()
+        .find(|l| l.contains("CVE-2023-43804"))
+        .expect("urllib3 finding");
+    assert!(
+        line.contains("urllib3")
+            && line.contains("1.24.2")
+            && line.contains("1.26.17")
+            && line.starts_with("HIGH"),
+        "{line}"
+    );
+
+    // JSON: Inspector's Finding shape.
+    let out = scry(&["scan", "--db", db, lock, "--format", "json"], "");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let f = findings
+        .iter()
+        .find(|f| f["packageVulnerabilityDetails"]["vulnerabilityId"] == "CVE-2023-43804")
+        .unwrap();
+    assert_eq!(f["type"], "PACKAGE_VULNERABILITY");
+    assert_eq!(f["severity"], "HIGH");
+    assert_eq!(f["status"], "ACTIVE");
+    assert_eq!(f["fixAvailable"], "YES");
+    assert!(f["firstObservedAt"].is_number());
+    let arn = f["findingArn"].as_str().unwrap();
+    assert!(
+        arn.starts_with("arn:aws:inspector2:sc-local-1:000000000000:finding/") && arn.len() == 83,
+        "{arn}"
+    );
+    let vp = &f["packageVulnerabilityDetails"]["vulnerablePackages"][0];
+    assert_eq!(vp["name"], "urllib3");
+    assert_eq!(vp["fixedInVersion"], "1.26.17");
+    assert_eq!(vp["packageManager"], "PIPENV");
+    assert!(vp["filePath"].as_str().unwrap().ends_with("Pipfile.lock"));
+    assert_eq!(f["resources"][0]["type"], "CODE_REPOSITORY");
+
+    // SARIF 2.1.0.
+    let out = scry(&["scan", "--db", db, lock, "--format", "sarif"], "");
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["version"], "2.1.0");
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), findings.len());
+    assert!(results
+        .iter()
+        .any(|r| r["ruleId"] == "CVE-2023-43804" && r["level"] == "error"));
+
+    // --fail-on: exit 1 at HIGH; ignoring the HIGH ones (until a future date) lets it pass.
+    let out = scry(&["scan", "--db", db, lock, "--fail-on", "high"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let highs: Vec<&str> = findings
+        .iter()
+        .filter(|f| matches!(f["severity"].as_str(), Some("HIGH" | "CRITICAL")))
+        .map(|f| {
+            f["packageVulnerabilityDetails"]["vulnerabilityId"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    let mut ignore = String::from("ignore:\n");
+    for id in &highs {
+        ignore.push_str(&format!(
+            "  - id: {id}\n    reason: accepted in test\n    expires: 2999-01-01\n"
+        ));
+    }
+    let ig = dir.path().join("ignore.yaml");
+    std::fs::write(&ig, &ignore).unwrap();
+    let out = scry(
+        &[
+            "scan",
+            "--db",
+            db,
+            lock,
+            "--fail-on",
+            "high",
+            "--ignore-file",
+            ig.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // An expired rule no longer applies, and says so.
+    std::fs::write(&ig, ignore.replace("2999-01-01", "2001-01-01")).unwrap();
+    let out = scry(
+        &[
+            "scan",
+            "--db",
+            db,
+            lock,
+            "--fail-on",
+            "high",
+            "--ignore-file",
+            ig.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expired"));
+    // --only-fixed keeps only findings with a fix.
+    let out = scry(
+        &["scan", "--db", db, lock, "--format", "json", "--only-fixed"],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["fixAvailable"] == "YES"));
+}
+
+#[test]
+fn scan_errors_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("none.db");
+    let lock = shared("testdata/fixtures/python/Pipfile.lock");
+    let out = scry(
+        &["scan", "--db", db.to_str().unwrap(), lock.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scry db import"));
+    let out = scry(
+        &["scan", "--db", db.to_str().unwrap(), "./no/such/thing"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = scry(&["sbom", "./no/such/thing"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("prefix it"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn sbom_of_a_lockfile_is_cyclonedx_by_default() {
+    let lock = shared("testdata/fixtures/rust/Cargo.lock");
+    let out = scry(&["sbom", lock.to_str().unwrap()], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["bomFormat"], "CycloneDX");
+    assert_eq!(v["specVersion"], "1.6");
+    let purls: Vec<&str> = v["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["purl"].as_str())
+        .collect();
+    assert!(purls.contains(&"pkg:cargo/regex@1.7.3"), "{purls:?}");
+    let out = scry(
+        &["sbom", lock.to_str().unwrap(), "--format", "spdx-json"],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["spdxVersion"], "SPDX-2.3");
+}
