@@ -1,0 +1,502 @@
+//! The service's domain operations, below HTTP: ingesting inventories (match, then the
+//! finding lifecycle in the store), following the advisory database (reload when it changes,
+//! re-match only what the change touches), enabling and disabling scan types.
+//!
+//! Everything here is synchronous and blocking (SQLite, matching); the HTTP layer calls it
+//! from `spawn_blocking`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use scry_advisory::{normalize_name, Ecosystem};
+use scry_cvss::Severity;
+use scry_inventory::{is_os_cataloger, Inventory, Package};
+use scry_scan::report::{finding_id, to_wire, ResourceRef};
+use scry_scan::PackageFinding;
+use scry_store::{
+    InventoryRecord, MasterKey, NewFinding, ResourceInfo, ScanSummary, ScanWrite, Scope, Store,
+};
+use scry_vulndb::{Loaded, ScoreContext, VulnDb};
+
+/// The region Scry reports in ARNs and findings unless configured.
+pub const DEFAULT_REGION: &str = "sc-local-1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] scry_store::StoreError),
+    #[error(transparent)]
+    Db(#[from] scry_vulndb::DbError),
+    #[error(transparent)]
+    Scan(#[from] scry_scan::ScanError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The advisory database as currently loaded.
+pub struct Intel {
+    pub db: VulnDb,
+    pub loaded: Loaded,
+}
+
+/// What a reload found.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Reevaluation {
+    pub generation: i64,
+    pub changed_packages: usize,
+    pub resources: usize,
+    pub opened: usize,
+    pub closed: usize,
+    pub updated: usize,
+    pub seconds: f64,
+}
+
+pub struct Service {
+    pub store: Store,
+    pub master: MasterKey,
+    pub region: String,
+    db_path: PathBuf,
+    intel: RwLock<Option<Arc<Intel>>>,
+    /// Serializes reloads.
+    reload: Mutex<()>,
+    pub started: Instant,
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The store's rank of a severity (for sorting).
+pub fn severity_rank(s: Severity) -> i64 {
+    match s {
+        Severity::Untriaged => 0,
+        Severity::Informational => 1,
+        Severity::Low => 2,
+        Severity::Medium => 3,
+        Severity::High => 4,
+        Severity::Critical => 5,
+    }
+}
+
+/// The ARN Scry gives a resource: `arn:aws:<service>:<region>:<account>:<kind>/<id>`, the
+/// shape Inspector's resources have, under Scry's own kinds.
+pub fn resource_arn(region: &str, account: &str, resource_type: &str, id: &str) -> String {
+    let kind = match resource_type {
+        "AWS_EC2_INSTANCE" => "ec2:{r}:{a}:instance",
+        "AWS_ECR_CONTAINER_IMAGE" => "ecr:{r}:{a}:repository-image",
+        "AWS_LAMBDA_FUNCTION" => "lambda:{r}:{a}:function",
+        _ => "scry:{r}:{a}:code-repository",
+    };
+    format!(
+        "arn:aws:{}/{id}",
+        kind.replace("{r}", region).replace("{a}", account)
+    )
+}
+
+/// The component keys a package is matched under: its own (ecosystem, name) and, for OS
+/// packages, its source package's.
+pub fn component_keys(inv: &Inventory, p: &Package, out: &mut BTreeSet<String>) {
+    let Some(eco) = scry_scan::query_ecosystem(inv, p) else {
+        return;
+    };
+    let base = Ecosystem::parse(eco).base;
+    out.insert(format!("{base}\t{}", normalize_name(&base, &p.name)));
+    if is_os_cataloger(&p.found_by) {
+        if let Some(src) = &p.source_name {
+            out.insert(format!("{base}\t{}", normalize_name(&base, src)));
+        }
+    }
+}
+
+fn package_component(inv: &Inventory, p: &Package) -> String {
+    let eco = scry_scan::query_ecosystem(inv, p).unwrap_or(&p.ecosystem);
+    let base = Ecosystem::parse(eco).base;
+    let name = if is_os_cataloger(&p.found_by) {
+        p.source_name.as_deref().unwrap_or(&p.name)
+    } else {
+        &p.name
+    };
+    format!("{base}\t{}", normalize_name(&base, name))
+}
+
+impl Service {
+    pub fn new(store: Store, master: MasterKey, db_path: PathBuf, region: String) -> Service {
+        Service {
+            store,
+            master,
+            region,
+            db_path,
+            intel: RwLock::new(None),
+            reload: Mutex::new(()),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn db_path(&self) -> &std::path::Path {
+        &self.db_path
+    }
+
+    pub fn intel(&self) -> Option<Arc<Intel>> {
+        self.intel.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Loads the advisory database when it is new or changed, then re-evaluates the stored
+    /// inventories the change touches. `None` when nothing changed (or there is no database
+    /// yet: the server runs, and findings appear once one is imported).
+    pub fn refresh_intel(&self) -> Result<Option<Reevaluation>, ServiceError> {
+        let _guard = self.reload.lock().unwrap_or_else(|e| e.into_inner());
+        let t = Instant::now();
+        if !self.db_path.exists() {
+            return Ok(None);
+        }
+        let current = self.intel();
+        let db = match &current {
+            Some(i) => {
+                if i.db.generation()? == i.loaded.generation {
+                    return Ok(None);
+                }
+                VulnDb::open(&self.db_path)?
+            }
+            None => VulnDb::open(&self.db_path)?,
+        };
+        let loaded = db.load()?;
+        let generation = loaded.generation;
+        let applied: i64 = self
+            .store
+            .setting("advisory_change_seq")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1);
+        let (changed, last_seq) = db.changes_since(applied.max(0))?;
+        *self.intel.write().unwrap_or_else(|e| e.into_inner()) =
+            Some(Arc::new(Intel { db, loaded }));
+        let mut re = Reevaluation {
+            generation,
+            ..Default::default()
+        };
+        if applied < 0 {
+            // First load of a store: everything stored was matched by nobody yet.
+            self.reevaluate_all()?;
+        } else if !changed.is_empty() {
+            let keys: Vec<String> = changed
+                .iter()
+                .map(|(eco, name)| format!("{eco}\t{name}"))
+                .collect();
+            re.changed_packages = keys.len();
+            let r = self.reevaluate(&keys)?;
+            re.resources = r.0;
+            for s in r.1 {
+                re.opened += s.opened + s.reopened;
+                re.closed += s.closed;
+                re.updated += s.updated;
+            }
+        }
+        self.store
+            .set_setting("advisory_change_seq", &last_seq.to_string())?;
+        re.seconds = t.elapsed().as_secs_f64();
+        tracing::info!(
+            generation,
+            changed_packages = re.changed_packages,
+            resources = re.resources,
+            opened = re.opened,
+            closed = re.closed,
+            updated = re.updated,
+            seconds = re.seconds,
+            "advisory database loaded"
+        );
+        Ok(Some(re))
+    }
+
+    /// Re-matches, in every stored inventory holding one of `keys`, the packages under those
+    /// keys, and reconciles only their findings.
+    pub fn reevaluate(&self, keys: &[String]) -> Result<(usize, Vec<ScanSummary>), ServiceError> {
+        let Some(intel) = self.intel() else {
+            return Ok((0, Vec::new()));
+        };
+        let resources = self.store.resources_with_components(keys)?;
+        let keyset: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+        let mut summaries = Vec::new();
+        let now = now_ms();
+        for chunk in resources.chunks(256) {
+            let mut writes = Vec::with_capacity(chunk.len());
+            for (pk, account, _) in chunk {
+                if !self.scan_type_enabled_for(account, *pk)? {
+                    continue;
+                }
+                let Some((res, body)) = self.store.inventory(*pk)? else {
+                    continue;
+                };
+                let inv: Inventory = serde_json::from_slice(&body).map_err(|e| {
+                    scry_store::StoreError::Corrupt {
+                        what: "inventory",
+                        reason: e.to_string(),
+                    }
+                })?;
+                let mut touched: BTreeSet<String> = BTreeSet::new();
+                let subset = Inventory {
+                    distro: inv.distro.clone(),
+                    diagnostics: Vec::new(),
+                    packages: inv
+                        .packages
+                        .iter()
+                        .filter(|p| {
+                            let mut ks = BTreeSet::new();
+                            component_keys(&inv, p, &mut ks);
+                            let hit = ks.iter().any(|k| keyset.contains(k.as_str()));
+                            if hit {
+                                touched.insert(package_component(&inv, p));
+                            }
+                            hit
+                        })
+                        .cloned()
+                        .collect(),
+                };
+                let findings = self.findings_for(&intel, &res.info, &subset)?;
+                writes.push(ScanWrite {
+                    resource: ResourceInfo {
+                        tags: None,
+                        ..res.info.clone()
+                    },
+                    inventory: None,
+                    findings,
+                    scope: Scope::Components(touched.into_iter().collect()),
+                    trigger: "reevaluate".into(),
+                    status: (res.scan_status.clone(), res.scan_reason.clone()),
+                });
+            }
+            summaries.extend(self.store.write_scans(&writes, now)?);
+        }
+        Ok((resources.len(), summaries))
+    }
+
+    /// Re-matches every stored inventory (first load, or a scan type enabled again).
+    pub fn reevaluate_all(&self) -> Result<usize, ServiceError> {
+        let mut n = 0;
+        for account in self.store.accounts()? {
+            n += self.reevaluate_account(&account, None)?;
+        }
+        Ok(n)
+    }
+
+    pub fn reevaluate_account(
+        &self,
+        account: &str,
+        resource_type: Option<&str>,
+    ) -> Result<usize, ServiceError> {
+        let Some(intel) = self.intel() else {
+            return Ok(0);
+        };
+        let pks = self.store.resources_with_inventory(account, resource_type)?;
+        let now = now_ms();
+        for chunk in pks.chunks(64) {
+            let mut writes = Vec::new();
+            for pk in chunk {
+                if !self.scan_type_enabled_for(account, *pk)? {
+                    continue;
+                }
+                let Some((res, body)) = self.store.inventory(*pk)? else {
+                    continue;
+                };
+                let inv: Inventory = serde_json::from_slice(&body).map_err(|e| {
+                    scry_store::StoreError::Corrupt {
+                        what: "inventory",
+                        reason: e.to_string(),
+                    }
+                })?;
+                let findings = self.findings_for(&intel, &res.info, &inv)?;
+                writes.push(ScanWrite {
+                    resource: ResourceInfo {
+                        tags: None,
+                        ..res.info.clone()
+                    },
+                    inventory: None,
+                    findings,
+                    scope: Scope::All,
+                    trigger: "reevaluate".into(),
+                    status: ("ACTIVE".into(), "SUCCESSFUL".into()),
+                });
+            }
+            self.store.write_scans(&writes, now)?;
+        }
+        Ok(pks.len())
+    }
+
+    fn scan_type_enabled_for(&self, account: &str, pk: i64) -> Result<bool, ServiceError> {
+        let Some(res) = self.store.resource_by_pk(pk)? else {
+            return Ok(false);
+        };
+        let Some(acc) = self.store.account(account)? else {
+            return Ok(false);
+        };
+        Ok(scry_store::scan_type_of_resource_type(&res.info.resource_type)
+            .is_some_and(|t| acc.enabled(t)))
+    }
+
+    /// Matches an inventory and builds the findings to store.
+    pub fn findings_for(
+        &self,
+        intel: &Intel,
+        res: &ResourceInfo,
+        inv: &Inventory,
+    ) -> Result<Vec<NewFinding>, ServiceError> {
+        let a = scry_scan::assess(&intel.db, &intel.loaded, inv, &ScoreContext::default())?;
+        let rref = ResourceRef {
+            ty: res.resource_type.clone(),
+            id: res.resource_id.clone(),
+            account: res.account_id.clone(),
+            region: self.region.clone(),
+            details: res
+                .details
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok()),
+        };
+        let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        let mut out = Vec::with_capacity(a.findings.len());
+        for pf in &a.findings {
+            out.push(new_finding(inv, pf, &rref, epoch));
+        }
+        Ok(out)
+    }
+
+    /// Stores a resource's new inventory and reconciles its findings. Without a loaded
+    /// advisory database the inventory is kept and matched once one is loaded.
+    pub fn ingest(
+        &self,
+        resource: ResourceInfo,
+        inventory: &Inventory,
+        trigger: &str,
+    ) -> Result<ScanSummary, ServiceError> {
+        let now = now_ms();
+        self.store.ensure_account(&resource.account_id, now)?;
+        let account = self
+            .store
+            .account(&resource.account_id)?
+            .ok_or_else(|| ServiceError::Invalid("account vanished".into()))?;
+        let enabled = scry_store::scan_type_of_resource_type(&resource.resource_type)
+            .is_some_and(|t| account.enabled(t));
+        let mut keys = BTreeSet::new();
+        for p in &inventory.packages {
+            component_keys(inventory, p, &mut keys);
+        }
+        let intel = self.intel();
+        let (findings, status) = match (&intel, enabled) {
+            (_, false) => (Vec::new(), ("INACTIVE", "PENDING_DISABLE")),
+            (None, true) => (Vec::new(), ("ACTIVE", "PENDING_INITIAL_SCAN")),
+            (Some(i), true) => {
+                let status = if inventory.packages.is_empty() {
+                    ("INACTIVE", "NO_INVENTORY")
+                } else if inventory.distro.is_none()
+                    && resource.resource_type == "AWS_EC2_INSTANCE"
+                    && inventory.packages.iter().all(|p| is_os_cataloger(&p.found_by))
+                {
+                    ("INACTIVE", "UNSUPPORTED_OS")
+                } else {
+                    ("ACTIVE", "SUCCESSFUL")
+                };
+                (self.findings_for(i, &resource, inventory)?, status)
+            }
+        };
+        let body = serde_json::to_vec(inventory).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let write = ScanWrite {
+            inventory: Some(InventoryRecord {
+                collected_at: now,
+                body,
+                component_keys: keys.into_iter().collect(),
+                packages: inventory.packages.len(),
+            }),
+            findings,
+            scope: if enabled { Scope::All } else { Scope::Components(Vec::new()) },
+            trigger: trigger.into(),
+            status: (status.0.into(), status.1.into()),
+            resource,
+        };
+        Ok(self
+            .store
+            .write_scans(std::slice::from_ref(&write), now)?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    /// Enables or disables scan types; enabling re-evaluates the stored inventories of those
+    /// types.
+    pub fn set_scan_types(
+        &self,
+        account: &str,
+        types: &[&str],
+        enabled: bool,
+    ) -> Result<(), ServiceError> {
+        let now = now_ms();
+        self.store.ensure_account(account, now)?;
+        let before = self.store.account(account)?;
+        self.store.set_scan_types(account, types, enabled, now)?;
+        if enabled {
+            for t in types {
+                let was = before.as_ref().is_some_and(|a| a.enabled(t));
+                if !was {
+                    if let Some(rt) = scry_store::resource_type_of_scan_type(t) {
+                        self.reevaluate_account(account, Some(rt))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn new_finding(
+    inv: &Inventory,
+    pf: &PackageFinding,
+    res: &ResourceRef,
+    epoch: chrono::DateTime<chrono::Utc>,
+) -> NewFinding {
+    let w = to_wire(pf, res, epoch, epoch);
+    let f = &pf.finding;
+    let p = &pf.package;
+    let key = finding_id(&res.account, &res.id, &f.vulnerability_id, &p.name, &p.location);
+    let vp = w
+        .package_vulnerability_details
+        .as_ref()
+        .and_then(|d| d.vulnerable_packages.first());
+    let source = w
+        .package_vulnerability_details
+        .as_ref()
+        .map(|d| d.source.clone())
+        .unwrap_or_default();
+    NewFinding {
+        key,
+        arn: w.finding_arn.clone(),
+        finding_type: w.ty.clone(),
+        vulnerability_id: f.vulnerability_id.clone(),
+        related: f.aliases.clone(),
+        vulnerability_source: source,
+        severity: w.severity.clone(),
+        severity_rank: severity_rank(f.severity),
+        inspector_score: w.inspector_score.unwrap_or(-1.0),
+        epss: w.epss.as_ref().map_or(-1.0, |e| e.score),
+        vendor_severity: f.vendor_severity.clone(),
+        fix_available: w.fix_available.clone().unwrap_or_else(|| "NO".into()),
+        exploit_available: w.exploit_available.clone().unwrap_or_else(|| "NO".into()),
+        title: w.title.clone().unwrap_or_default(),
+        pkg_name: p.name.clone(),
+        pkg_version: vp.map_or_else(|| p.version.clone(), |v| v.version.clone()),
+        pkg_epoch: vp.and_then(|v| v.epoch),
+        pkg_release: vp.and_then(|v| v.release.clone()),
+        pkg_arch: p.arch.clone(),
+        pkg_path: p.location.clone(),
+        layer_hash: p.layer.clone(),
+        component_key: package_component(inv, p),
+        body: serde_json::to_vec(&w).unwrap_or_default(),
+    }
+}
+
+/// Tags given as `key=value` strings.
+pub fn parse_tags(tags: &[String]) -> Result<BTreeMap<String, String>, String> {
+    tags.iter()
+        .map(|t| match t.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err(format!("tag {t:?} is not KEY=VALUE")),
+        })
+        .collect()
+}
