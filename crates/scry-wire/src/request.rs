@@ -51,6 +51,14 @@ pub fn parse_request_parts<T: Request>(
     } else {
         body
     };
+    // serde would also read a struct from a JSON array; the wire only has objects.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::validation(
+            ValidationReason::CannotParse,
+            "Cannot parse request body: expected a JSON object",
+            Vec::new(),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let mut req: T = match serde_path_to_error::deserialize(&mut de) {
         Ok(r) => r,
@@ -65,7 +73,11 @@ pub fn parse_request_parts<T: Request>(
     }
     let mut errs = Vec::new();
     req.bind(params, &parse_query(query), &mut errs);
-    req.validate_at(&Path::Root, &mut errs);
+    let mut checked = Vec::new();
+    req.validate_at(&Path::Root, &mut checked);
+    // A missing path/query member is reported once, as missing.
+    checked.retain(|c| !errs.iter().any(|m| m.name == c.name));
+    errs.extend(checked);
     if errs.is_empty() {
         Ok(req)
     } else {

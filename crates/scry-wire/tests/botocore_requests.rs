@@ -37,7 +37,12 @@ fn every_recorded_botocore_request_routes_parses_validates_and_roundtrips() {
         } else {
             serde_json::from_str(&r.body).unwrap()
         };
-        assert_eq!(common::normalize(out), common::normalize(sent), "{}", r.case);
+        assert_eq!(
+            common::normalize(out),
+            common::normalize(sent),
+            "{}",
+            r.case
+        );
         seen.insert(op);
     }
     let typed: BTreeSet<Operation> = Operation::all().filter(|o| o.has_typed_shapes()).collect();

@@ -8,7 +8,12 @@ use scry_wire::Operation;
 
 fn table() -> BTreeMap<String, (String, String)> {
     Operation::all()
-        .map(|o| (o.name().to_string(), (o.method().to_string(), o.uri().to_string())))
+        .map(|o| {
+            (
+                o.name().to_string(),
+                (o.method().to_string(), o.uri().to_string()),
+            )
+        })
         .collect()
 }
 
@@ -45,7 +50,10 @@ for svc, ver in (('inspector2', '2020-06-08'), ('inspector-scan', '2023-08-08'))
         out[n] = [o['http']['method'], o['http']['requestUri']]
 print(json.dumps(out))
 "#;
-    let Ok(out) = std::process::Command::new("python3").args(["-c", script]).output() else {
+    let Ok(out) = std::process::Command::new("python3")
+        .args(["-c", script])
+        .output()
+    else {
         eprintln!("python3 not found: skipped");
         return;
     };

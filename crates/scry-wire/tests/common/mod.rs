@@ -1,10 +1,10 @@
 //! Shared test helpers: dispatching an operation to its typed request/response.
 #![allow(dead_code)]
 
-use serde::Serialize;
-use serde_json::Value;
 use scry_wire::shapes::*;
 use scry_wire::{parse_request_parts, ApiError, Operation, PathParams, Request};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Numbers compared as f64 (botocore writes `10` for a double the caller gave as int).
 pub fn normalize(v: Value) -> Value {
@@ -16,7 +16,11 @@ pub fn normalize(v: Value) -> Value {
     }
 }
 
-fn parse_as<T: Request + Serialize>(body: &[u8], params: &PathParams, query: &str) -> Result<Value, ApiError> {
+fn parse_as<T: Request + Serialize>(
+    body: &[u8],
+    params: &PathParams,
+    query: &str,
+) -> Result<Value, ApiError> {
     parse_request_parts::<T>(body, params, query).map(|r| serde_json::to_value(r).unwrap())
 }
 
