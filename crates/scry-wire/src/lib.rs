@@ -1,237 +1,37 @@
-//! Amazon Inspector's wire shapes, as the AWS SDK's service model defines them
-//! (`../shared/reference/inspector2-api.md`): member names, casing (including the odd
-//! `Recommendation.Url`), enums as strings, and timestamps as epoch seconds (JSON numbers),
-//! which is what the real service returns and what botocore parses.
+//! Amazon Inspector's wire layer: the Inspector2 (and Inspector Scan) restJson1 API as the AWS
+//! SDK's service models define it (`shared/reference/inspector2-api.md`), so that the unmodified
+//! AWS CLI and boto3 can talk to Scry.
 //!
-//! Architecture invariant: the only crate that knows wire JSON; pure data, no logic beyond
-//! (de)serialization and ARN formatting.
+//! - [`operation`]: every operation of both services with its HTTP method and URI, and
+//!   [`Operation::route`] from a request line to an operation and its path parameters.
+//! - [`shapes`]: typed request/response structs (generated from the botocore model by
+//!   `gen/gen.py`), member names and casing exactly as the model, timestamps as epoch seconds.
+//! - [`finding`]: the hand-written `Finding` shapes (re-exported at the crate root).
+//! - [`validate`]: the server-side checks botocore does not make (lengths, sizes, ranges,
+//!   patterns, enums) and [`request::parse_request`], which turns a body into a checked request.
+//! - [`error`]: [`ApiError`], the modelled exceptions plus the signing layer's errors, with HTTP
+//!   status, `x-amzn-ErrorType` and JSON body.
+//!
+//! Architecture invariant: this is the only crate that knows wire JSON, and it is pure: data,
+//! (de)serialization, routing and validation; no I/O, no HTTP server, no storage.
 
 #![forbid(unsafe_code)]
 
-use std::collections::BTreeMap;
+pub mod error;
+pub mod finding;
+pub mod operation;
+pub mod request;
+pub mod route;
+pub mod shapes;
+pub mod time;
+pub mod validate;
 
-use serde::{Deserialize, Serialize};
+pub use error::{ApiError, ErrorCode, ValidationReason};
+pub use finding::*;
+pub use operation::{Operation, Service};
+pub use request::{parse_query, parse_request, parse_request_parts, Request};
+pub use route::PathParams;
+pub use validate::{FieldError, Path, Validate};
 
 /// Epoch seconds, as restJson1 timestamps are sent.
 pub type Timestamp = f64;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Finding {
-    pub finding_arn: String,
-    pub aws_account_id: String,
-    /// `PACKAGE_VULNERABILITY`, `NETWORK_REACHABILITY`, `CODE_VULNERABILITY`.
-    #[serde(rename = "type")]
-    pub ty: String,
-    pub description: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    pub remediation: Remediation,
-    /// `INFORMATIONAL`, `LOW`, `MEDIUM`, `HIGH`, `CRITICAL`, `UNTRIAGED`.
-    pub severity: String,
-    pub first_observed_at: Timestamp,
-    pub last_observed_at: Timestamp,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<Timestamp>,
-    /// `ACTIVE`, `SUPPRESSED`, `CLOSED`.
-    pub status: String,
-    pub resources: Vec<Resource>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inspector_score: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inspector_score_details: Option<InspectorScoreDetails>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network_reachability_details: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_vulnerability_details: Option<PackageVulnerabilityDetails>,
-    /// `YES`, `NO`, `PARTIAL`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fix_available: Option<String>,
-    /// `YES`, `NO`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exploit_available: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exploitability_details: Option<ExploitabilityDetails>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub epss: Option<EpssDetails>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Remediation {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recommendation: Option<Recommendation>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Recommendation {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    #[serde(rename = "Url", default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Resource {
-    /// `AWS_EC2_INSTANCE`, `AWS_ECR_CONTAINER_IMAGE`, `AWS_LAMBDA_FUNCTION`, `CODE_REPOSITORY`.
-    #[serde(rename = "type")]
-    pub ty: String,
-    pub id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub partition: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub tags: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InspectorScoreDetails {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adjusted_cvss: Option<CvssScoreDetails>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CvssScoreDetails {
-    pub score_source: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cvss_source: Option<String>,
-    pub version: String,
-    pub score: f64,
-    pub scoring_vector: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub adjustments: Vec<CvssScoreAdjustment>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CvssScoreAdjustment {
-    pub metric: String,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PackageVulnerabilityDetails {
-    pub vulnerability_id: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub vulnerable_packages: Vec<VulnerablePackage>,
-    pub source: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cvss: Vec<CvssScore>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub related_vulnerabilities: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor_severity: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor_created_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vendor_updated_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reference_urls: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VulnerablePackage {
-    pub name: String,
-    pub version: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_layer_hash: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub epoch: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub release: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arch: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_manager: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_path: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fixed_in_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remediation: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CvssScore {
-    pub base_score: f64,
-    pub scoring_vector: String,
-    pub version: String,
-    pub source: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExploitabilityDetails {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_known_exploit_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpssDetails {
-    pub score: f64,
-}
-
-/// Inspector's `packageManager` enum for a cataloger (`found_by`), where one applies.
-pub fn package_manager(found_by: &str) -> Option<&'static str> {
-    Some(match found_by {
-        "dpkg" | "apk" | "opkg" => "OS",
-        f if f.starts_with("rpm") => "OS",
-        "python-dist-info" | "python-egg-info" => "PYTHONPKG",
-        "python-requirements" => "PIP",
-        "poetry-lock" => "POETRY",
-        "pipfile-lock" => "PIPENV",
-        "npm-package-json" => "NODEPKG",
-        "npm-package-lock" | "pnpm-lock" => "NPM",
-        "yarn-lock" => "YARN",
-        "cargo-lock" | "rust-audit" => "CARGO",
-        "go-binary" => "GOBINARY",
-        "go-mod" => "GOMOD",
-        "java-archive" => "JAR",
-        "maven-pom" | "gradle-lockfile" => "POM",
-        "gemfile-lock" => "BUNDLER",
-        "gemspec" => "GEMSPEC",
-        "composer-lock" | "composer-installed" => "COMPOSER",
-        "nuget-packages-lock" => "NUGET",
-        "dotnet-deps-json" => "DOTNET_CORE",
-        _ => return None,
-    })
-}
-
-/// Scry's finding ARN: Inspector's shape (`arn:aws:inspector2:<region>:<account>:finding/<32 hex>`),
-/// so tools that validate the pattern accept it.
-pub fn finding_arn(region: &str, account: &str, id_hex32: &str) -> String {
-    format!("arn:aws:inspector2:{region}:{account}:finding/{id_hex32}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn recommendation_url_keeps_its_odd_casing_and_timestamps_are_numbers() {
-        let r = Recommendation {
-            text: Some("upgrade".into()),
-            url: Some("https://x".into()),
-        };
-        assert_eq!(
-            serde_json::to_value(&r).unwrap(),
-            serde_json::json!({"text": "upgrade", "Url": "https://x"})
-        );
-        let e = ExploitabilityDetails {
-            last_known_exploit_at: Some(1_700_000_000.0),
-        };
-        assert_eq!(
-            serde_json::to_string(&e).unwrap(),
-            r#"{"lastKnownExploitAt":1700000000.0}"#
-        );
-    }
-}
