@@ -137,6 +137,7 @@ fn account_shape(acc: &scry_store::Account) -> Account {
             lambda: Some(status_of(acc, "LAMBDA")),
             lambda_code: Some(status_of(acc, "LAMBDA_CODE")),
             code_repository: Some(status_of(acc, "CODE_REPOSITORY")),
+            ..Default::default()
         },
     }
 }
@@ -213,6 +214,7 @@ fn account_status(
                 lambda: Some(state(status_of(&acc, "LAMBDA"))),
                 lambda_code: Some(state(status_of(&acc, "LAMBDA_CODE"))),
                 code_repository: Some(state(status_of(&acc, "CODE_REPOSITORY"))),
+                ..Default::default()
             },
         });
     }
@@ -662,22 +664,16 @@ fn finding_details(
         let pvd = f.package_vulnerability_details.as_ref();
         let vid = pvd.map(|p| p.vulnerability_id.clone()).unwrap_or_default();
         let kev = intel.as_ref().and_then(|i| i.loaded.kev.get(&vid).cloned());
-        let cwes = match (&intel, pvd) {
-            (Some(i), Some(_)) => i
-                .db
-                .advisory(&vid)
-                .ok()
-                .flatten()
-                .map(|a| a.cwes.clone())
-                .unwrap_or_default(),
-            _ => Vec::new(),
+        let cwes = match &intel {
+            Some(i) => cwes_of(&i.db, &vid),
+            None => Vec::new(),
         };
         details.push(FindingDetail {
             finding_arn: Some(arn.clone()),
             cisa_data: kev.as_ref().map(|k| CisaData {
                 date_added: k.date_added.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp() as f64),
                 date_due: k.due_date.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc().timestamp() as f64),
-                action: k.required_action.clone(),
+                action: Some(k.required_action.clone()),
             }),
             reference_urls: pvd.map(|p| p.reference_urls.clone()),
             cwes: Some(cwes),
@@ -693,6 +689,21 @@ fn finding_details(
         finding_details: Some(details),
         errors: Some(errors),
     })
+}
+
+/// CWE ids of a vulnerability: NVD's and the advisory's own `cwe_ids`.
+fn cwes_of(db: &scry_vulndb::VulnDb, id: &str) -> Vec<String> {
+    let mut out: Vec<String> = db.nvd(id).ok().flatten().map(|n| n.cwes).unwrap_or_default();
+    if let Some(a) = db.advisory(id).ok().flatten() {
+        if let Some(serde_json::Value::Array(ids)) =
+            a.database_specific.as_ref().and_then(|d| d.get("cwe_ids"))
+        {
+            out.extend(ids.iter().filter_map(|v| v.as_str().map(str::to_string)));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn covered(r: &scry_store::ResourceRow) -> CoveredResource {
@@ -1029,12 +1040,12 @@ fn search_vulnerabilities(
             }
             scry_cvss::Cvss::parse(v).ok().map(|c| Cvss3 {
                 base_score: Some(c.base_score()),
-                base_vector: Some(v.to_string()),
+                scoring_vector: Some(v.to_string()),
             })
         });
         out.push(Vulnerability {
             id: a.id.clone(),
-            cwes: Some(a.cwes.clone()),
+            cwes: Some(cwes_of(&intel.db, &a.id)),
             source: Some(if a.id.starts_with("CVE-") { "NVD" } else { "OSV" }.into()),
             description: a.details.clone().or_else(|| a.summary.clone()),
             related_vulnerabilities: Some(a.aliases.clone()),
@@ -1046,7 +1057,7 @@ fn search_vulnerabilities(
             cisa_data: kev.map(|k| CisaData {
                 date_added: k.date_added.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp() as f64),
                 date_due: k.due_date.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc().timestamp() as f64),
-                action: k.required_action.clone(),
+                action: Some(k.required_action.clone()),
             }),
             ..Default::default()
         });

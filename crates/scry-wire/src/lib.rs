@@ -19,6 +19,7 @@
 
 pub mod error;
 pub mod finding;
+pub mod native;
 pub mod operation;
 pub mod request;
 pub mod route;
