@@ -30,6 +30,13 @@ pub enum Command {
     /// Build, update and query the local advisory database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Run the findings service: the Inspector-compatible API (use the AWS CLI or boto3 with
+    /// --endpoint-url), the push API for `scry scan --server`, and the workers that keep
+    /// findings current as inventories and advisories change.
+    Server(ServerArgs),
+    /// Manage the access keys that sign requests to `scry server` (SigV4, as the AWS tools do).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Measure Scry's own performance on the shared real data.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -233,6 +240,106 @@ pub struct ScanArgs {
     /// lower (the Inspector-style score shows the adjustment).
     #[arg(long)]
     pub not_network_reachable: bool,
+    #[command(flatten)]
+    pub push: PushArgs,
+}
+
+/// Sending the inventory to a `scry server` instead of matching locally.
+#[derive(Debug, Args, Clone)]
+pub struct PushArgs {
+    /// Send the inventory to this `scry server` (e.g. http://127.0.0.1:8080), which matches it,
+    /// keeps it and its findings current, and serves them through its API.
+    #[arg(long, env = "SCRY_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// What the target is to the server [default: host for dir: targets, image for images,
+    /// function for zip archives].
+    #[arg(long, value_enum, requires = "server")]
+    pub resource_type: Option<ResourceKind>,
+    /// The resource's id on the server [default: the host name for hosts, the image
+    /// reference for images, the file name for functions].
+    #[arg(long, requires = "server")]
+    pub resource_id: Option<String>,
+    /// Resource tags, KEY=VALUE (repeatable); they replace the stored tags.
+    #[arg(long = "tag", value_name = "KEY=VALUE", requires = "server")]
+    pub tags: Vec<String>,
+    /// Access key id [env: SCRY_ACCESS_KEY_ID, then AWS_ACCESS_KEY_ID].
+    #[arg(long, requires = "server")]
+    pub access_key_id: Option<String>,
+    /// Secret access key [env: SCRY_SECRET_ACCESS_KEY, then AWS_SECRET_ACCESS_KEY].
+    #[arg(long, requires = "server")]
+    pub secret_access_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResourceKind {
+    Host,
+    Image,
+    Function,
+    Repository,
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Where the findings store, the master key and reports live [default: ./scry-data].
+    #[arg(long, env = "SCRY_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub db: DbPath,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "SCRY_LISTEN")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Region in ARNs and findings [default: sc-local-1].
+    #[arg(long, env = "SCRY_REGION")]
+    pub region: Option<String>,
+    /// Seconds between checks of the advisory database for imports and updates [default: 2].
+    #[arg(long, env = "SCRY_POLL_SECONDS")]
+    pub poll_seconds: Option<u64>,
+    /// Largest request body accepted, in MiB [default: 64].
+    #[arg(long, env = "SCRY_MAX_BODY_MIB")]
+    pub max_body_mib: Option<usize>,
+    /// A TOML file with any of: data_dir, db, listen, region, poll_seconds, max_body_mib.
+    /// Flags and SCRY_* variables win over it.
+    #[arg(long, env = "SCRY_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an access key for an account (the account is created when new). The secret is
+    /// printed once; the server keeps it encrypted under DATA_DIR/master.key.
+    Create {
+        #[arg(long, env = "SCRY_DATA_DIR", default_value = "scry-data")]
+        data_dir: PathBuf,
+        /// The 12-digit account id the key acts for.
+        #[arg(long)]
+        account: String,
+        /// admin: everything; reader: List/Get/Search only; agent: push inventories only.
+        #[arg(long, value_parser = ["admin", "reader", "agent"], default_value = "admin")]
+        role: String,
+        #[arg(long, value_enum, default_value_t = KeysFormat::Text)]
+        format: KeysFormat,
+    },
+    /// List access keys (never their secrets).
+    List {
+        #[arg(long, env = "SCRY_DATA_DIR", default_value = "scry-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long, value_enum, default_value_t = KeysFormat::Text)]
+        format: KeysFormat,
+    },
+    /// Disable an access key; requests signed with it are refused from then on.
+    Disable {
+        #[arg(long, env = "SCRY_DATA_DIR", default_value = "scry-data")]
+        data_dir: PathBuf,
+        access_key_id: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeysFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

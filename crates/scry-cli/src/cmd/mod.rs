@@ -3,7 +3,10 @@
 mod bench;
 mod db;
 mod debug;
+mod keys;
+mod push;
 mod scan;
+mod server;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +18,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(a) => scan::scan(a),
         Command::Sbom(a) => scan::sbom(a),
         Command::Db(c) => db::run(c),
+        Command::Server(a) => server::run(a),
+        Command::Keys(c) => keys::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Debug(c) => debug::run(c),
     }

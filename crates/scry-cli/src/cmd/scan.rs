@@ -124,6 +124,10 @@ pub fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    if let Some(server) = a.push.server.clone() {
+        let collected = collect(&a.target)?;
+        return super::push::run(&a, &collected, &server);
+    }
     let db_path = super::db_path(&a.db)?;
     if !db_path.exists() {
         bail!(
