@@ -3,5 +3,7 @@
 
 mod core;
 mod mem;
+mod server;
 
 pub use crate::core::{core, CoreReport};
+pub use crate::server::{server, ServerReport};

@@ -172,6 +172,22 @@ pub enum BenchCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// The findings service at scale: ingest generated inventories of real vulnerable packages
+    /// (10,000 x 500 packages, ~1,000,000 findings), time ListFindings pages and
+    /// aggregations, then re-evaluation after 1,000 advisories change.
+    Server {
+        #[arg(long, default_value = "../shared/vulndata")]
+        vulndata: PathBuf,
+        #[arg(long, default_value_t = 10_000)]
+        resources: usize,
+        #[arg(long, default_value_t = 500)]
+        packages: usize,
+        /// Ingest threads [default: the number of cores].
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -70,12 +70,50 @@ pub fn query_ecosystem<'a>(inv: &'a Inventory, p: &'a Package) -> Option<&'a str
     }
 }
 
+/// Assessments already made, by (ecosystem, name, version, source name, source version):
+/// a service matching thousands of inventories that share packages looks each one up once per
+/// advisory database load. Bounded: cleared when it reaches [`AssessCache::LIMIT`] entries.
+#[derive(Debug, Default)]
+pub struct AssessCache {
+    map: std::sync::Mutex<std::collections::HashMap<CacheKey, scry_vulndb::Assessment>>,
+}
+
+type CacheKey = (String, String, String, Option<String>, Option<String>);
+
+impl AssessCache {
+    pub const LIMIT: usize = 200_000;
+
+    fn get(&self, k: &CacheKey) -> Option<scry_vulndb::Assessment> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).get(k).cloned()
+    }
+
+    fn put(&self, k: CacheKey, a: scry_vulndb::Assessment) {
+        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= Self::LIMIT {
+            m.clear();
+        }
+        m.insert(k, a);
+    }
+}
+
 /// Matches every package of an inventory.
 pub fn assess(
     db: &VulnDb,
     loaded: &Loaded,
     inv: &Inventory,
     ctx: &ScoreContext,
+) -> Result<Assessment, ScanError> {
+    assess_cached(db, loaded, inv, ctx, None)
+}
+
+/// [`assess`], remembering per-package results in `cache` (which must be dropped when the
+/// advisory database or the score context changes).
+pub fn assess_cached(
+    db: &VulnDb,
+    loaded: &Loaded,
+    inv: &Inventory,
+    ctx: &ScoreContext,
+    cache: Option<&AssessCache>,
 ) -> Result<Assessment, ScanError> {
     let mut out = Assessment::default();
     let mut os_unmatched = 0usize;
@@ -91,10 +129,32 @@ pub fn assess(
             source_name: p.source_name.as_deref(),
             source_version: p.source_version.as_deref(),
         };
-        let a = db.assess(loaded, &q, ctx).map_err(|source| ScanError::Db {
-            package: format!("{} {}", p.name, p.version),
-            source,
-        })?;
+        let key = cache.map(|_| {
+            (
+                ecosystem.to_string(),
+                p.name.clone(),
+                p.version.clone(),
+                p.source_name.clone(),
+                p.source_version.clone(),
+            )
+        });
+        let cached = match (cache, &key) {
+            (Some(c), Some(k)) => c.get(k),
+            _ => None,
+        };
+        let a = match cached {
+            Some(a) => a,
+            None => {
+                let a = db.assess(loaded, &q, ctx).map_err(|source| ScanError::Db {
+                    package: format!("{} {}", p.name, p.version),
+                    source,
+                })?;
+                if let (Some(c), Some(k)) = (cache, key) {
+                    c.put(k, a.clone());
+                }
+                a
+            }
+        };
         out.packages_matched += 1;
         if let Some(e) = a.version_error {
             out.diagnostics.push(Diagnostic {

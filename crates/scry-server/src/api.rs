@@ -406,7 +406,11 @@ fn list_findings(
             limit: page_size(req.max_results, 50, 100),
         })
         .map_err(internal)?;
-    let mut tags = BTreeMap::new();
+    let mut pks: Vec<i64> = page.findings.iter().map(|f| f.resource_pk).collect();
+    pks.sort_unstable();
+    pks.dedup();
+    let mut tags: BTreeMap<i64, BTreeMap<String, String>> =
+        svc.store.tags(&pks).map_err(internal)?.into_iter().collect();
     let findings = page
         .findings
         .iter()

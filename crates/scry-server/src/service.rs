@@ -39,6 +39,8 @@ pub enum ServiceError {
 pub struct Intel {
     pub db: VulnDb,
     pub loaded: Loaded,
+    /// Per-package assessments made with this load (inventories share most packages).
+    pub cache: scry_scan::AssessCache,
 }
 
 /// What a reload found.
@@ -61,6 +63,9 @@ pub struct Service {
     intel: RwLock<Option<Arc<Intel>>>,
     /// Serializes reloads.
     reload: Mutex<()>,
+    /// Group commit: scans waiting to be written, and the lock the writing caller holds.
+    pending: Mutex<Vec<(ScanWrite, std::sync::mpsc::Sender<Result<ScanSummary, String>>)>>,
+    leader: Mutex<()>,
     pub started: Instant,
 }
 
@@ -131,6 +136,8 @@ impl Service {
             db_path,
             intel: RwLock::new(None),
             reload: Mutex::new(()),
+            pending: Mutex::new(Vec::new()),
+            leader: Mutex::new(()),
             started: Instant::now(),
         }
     }
@@ -171,7 +178,11 @@ impl Service {
             .unwrap_or(-1);
         let (changed, last_seq) = db.changes_since(applied.max(0))?;
         *self.intel.write().unwrap_or_else(|e| e.into_inner()) =
-            Some(Arc::new(Intel { db, loaded }));
+            Some(Arc::new(Intel {
+                db,
+                loaded,
+                cache: Default::default(),
+            }));
         let mut re = Reevaluation {
             generation,
             ..Default::default()
@@ -341,7 +352,13 @@ impl Service {
         res: &ResourceInfo,
         inv: &Inventory,
     ) -> Result<Vec<NewFinding>, ServiceError> {
-        let a = scry_scan::assess(&intel.db, &intel.loaded, inv, &ScoreContext::default())?;
+        let a = scry_scan::assess_cached(
+            &intel.db,
+            &intel.loaded,
+            inv,
+            &ScoreContext::default(),
+            Some(&intel.cache),
+        )?;
         let rref = ResourceRef {
             ty: res.resource_type.clone(),
             id: res.resource_id.clone(),
@@ -369,11 +386,15 @@ impl Service {
         trigger: &str,
     ) -> Result<ScanSummary, ServiceError> {
         let now = now_ms();
-        self.store.ensure_account(&resource.account_id, now)?;
-        let account = self
-            .store
-            .account(&resource.account_id)?
-            .ok_or_else(|| ServiceError::Invalid("account vanished".into()))?;
+        let account = match self.store.account(&resource.account_id)? {
+            Some(a) => a,
+            None => {
+                self.store.ensure_account(&resource.account_id, now)?;
+                self.store
+                    .account(&resource.account_id)?
+                    .ok_or_else(|| ServiceError::Invalid("account vanished".into()))?
+            }
+        };
         let enabled = scry_store::scan_type_of_resource_type(&resource.resource_type)
             .is_some_and(|t| account.enabled(t));
         let mut keys = BTreeSet::new();
@@ -395,7 +416,10 @@ impl Service {
                 } else {
                     ("ACTIVE", "SUCCESSFUL")
                 };
-                (self.findings_for(i, &resource, inventory)?, status)
+                let t = Instant::now();
+                let f = self.findings_for(i, &resource, inventory)?;
+                tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, findings = f.len(), "matched");
+                (f, status)
             }
         };
         let body = serde_json::to_vec(inventory).map_err(|e| ServiceError::Invalid(e.to_string()))?;
@@ -412,11 +436,48 @@ impl Service {
             status: (status.0.into(), status.1.into()),
             resource,
         };
-        Ok(self
-            .store
-            .write_scans(std::slice::from_ref(&write), now)?
-            .pop()
-            .unwrap_or_default())
+        self.commit(write, now)
+    }
+
+    /// Writes one scan, together with whatever other scans are waiting (group commit: one
+    /// transaction for many concurrent pushes). The caller that finds the writer free writes
+    /// every waiting scan and hands each caller its summary.
+    fn commit(&self, write: ScanWrite, now: i64) -> Result<ScanSummary, ServiceError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((write, tx));
+        loop {
+            if let Ok(r) = rx.try_recv() {
+                return r.map_err(ServiceError::Invalid);
+            }
+            let _leader = self.leader.lock().unwrap_or_else(|e| e.into_inner());
+            if let Ok(r) = rx.try_recv() {
+                return r.map_err(ServiceError::Invalid);
+            }
+            let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+            if batch.is_empty() {
+                continue;
+            }
+            let (writes, senders): (Vec<ScanWrite>, Vec<_>) = batch.into_iter().unzip();
+            let t = Instant::now();
+            match self.store.write_scans(&writes, now) {
+                Ok(sums) => {
+                    for (s, tx) in sums.into_iter().zip(senders) {
+                        let _ = tx.send(Ok(s));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, scans = writes.len(), "writing scans");
+                    let msg = format!("storing the scan failed: {e}");
+                    for tx in senders {
+                        let _ = tx.send(Err(msg.clone()));
+                    }
+                }
+            }
+            tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, scans = writes.len(), "stored");
+        }
     }
 
     /// Enables or disables scan types; enabling re-evaluates the stored inventories of those

@@ -227,18 +227,59 @@ fn value_param(v: &serde_json::Value) -> Param {
     }
 }
 
+thread_local! {
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        std::cell::RefCell::new(zstd::bulk::Compressor::new(1).ok());
+}
+
+/// zstd level 1, with the content size recorded (see [`decompress`]); one compression
+/// context per thread.
 fn compress(body: &[u8]) -> Vec<u8> {
-    zstd::bulk::compress(body, 1).unwrap_or_else(|_| body.to_vec())
+    COMPRESSOR.with(|c| {
+        c.borrow_mut()
+            .as_mut()
+            .and_then(|c| c.compress(body).ok())
+            .unwrap_or_else(|| zstd::bulk::compress(body, 1).unwrap_or_default())
+    })
 }
 
 /// Bodies over this size after decompression are refused as damaged.
 const MAX_BODY: usize = 64 << 20;
 
+/// Decompresses a stored body into a buffer of exactly its recorded size (every body is
+/// written by [`compress`], which records it), refusing sizes over [`MAX_BODY`].
 fn decompress(what: &'static str, body: &[u8]) -> Result<Vec<u8>, StoreError> {
-    zstd::bulk::decompress(body, MAX_BODY).map_err(|e| StoreError::Corrupt {
-        what,
-        reason: e.to_string(),
-    })
+    let corrupt = |reason: String| StoreError::Corrupt { what, reason };
+    let size = zstd::zstd_safe::get_frame_content_size(body)
+        .map_err(|_| corrupt("not a zstd frame".into()))?
+        .ok_or_else(|| corrupt("zstd frame without a content size".into()))?;
+    let size = usize::try_from(size)
+        .ok()
+        .filter(|s| *s <= MAX_BODY)
+        .ok_or_else(|| corrupt(format!("{size} bytes when decompressed, more than {MAX_BODY}")))?;
+    zstd::bulk::decompress(body, size.max(1)).map_err(|e| corrupt(e.to_string()))
+}
+
+/// Tags of many resources at once.
+pub(crate) fn tags_of_many(
+    conn: &rusqlite::Connection,
+    pks: &[i64],
+) -> Result<HashMap<i64, BTreeMap<String, String>>, StoreError> {
+    let mut out: HashMap<i64, BTreeMap<String, String>> = HashMap::new();
+    let mut st = conn
+        .prepare_cached("SELECT key, value FROM resource_tags WHERE resource_pk = ?1")
+        .doing("reading tags")?;
+    for pk in pks {
+        let rows = st
+            .query_map([pk], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .doing("reading tags")?;
+        let entry = out.entry(*pk).or_default();
+        for row in rows {
+            let (k, v) = row.doing("reading tags")?;
+            entry.insert(k, v);
+        }
+    }
+    Ok(out)
 }
 
 const FINDING_COLUMNS: &str = "f.id, f.arn, f.status, f.first_observed_at, f.last_observed_at, f.updated_at, f.resource_pk, f.body";
@@ -275,39 +316,19 @@ impl Store {
     ) -> Result<Vec<ScanSummary>, StoreError> {
         let mut conn = self.write();
         let tx = conn.transaction().doing("starting a scan write")?;
-        let mut out = Vec::with_capacity(scans.len());
-        let mut rules: HashMap<String, Vec<Criteria>> = HashMap::new();
-        for scan in scans {
-            let pk = upsert_resource(&tx, &scan.resource, now, Some(&scan.status))?;
-            if let Some(inv) = &scan.inventory {
-                write_inventory(&tx, pk, inv)?;
+        let mut known = self.components.lock().unwrap_or_else(|e| e.into_inner());
+        let mut added: Vec<String> = Vec::new();
+        let result = write_scans_in(&tx, scans, now, &mut known, &mut added).and_then(|out| {
+            tx.commit().doing("committing a scan write")?;
+            Ok(out)
+        });
+        if result.is_err() {
+            // Ids numbered in the rolled-back transaction do not exist.
+            for k in added {
+                known.remove(&k);
             }
-            let mut summary = reconcile_findings(&tx, pk, scan, now)?;
-            let account = &scan.resource.account_id;
-            if !rules.contains_key(account) {
-                rules.insert(account.clone(), suppression_rules(&tx, account)?);
-            }
-            summary.suppressed = apply_suppression(&tx, account, Some(pk), &rules[account], now)?;
-            tx.execute(
-                "INSERT INTO scans (resource_pk, at, trigger, packages, opened, reopened, closed, updated, unchanged)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                rusqlite::params![
-                    pk,
-                    now,
-                    scan.trigger,
-                    scan.inventory.as_ref().map_or(-1, |i| i.packages as i64),
-                    summary.opened as i64,
-                    summary.reopened as i64,
-                    summary.closed as i64,
-                    summary.updated as i64,
-                    summary.unchanged as i64
-                ],
-            )
-            .doing("recording a scan")?;
-            out.push(summary);
         }
-        tx.commit().doing("committing a scan write")?;
-        Ok(out)
+        result
     }
 
     /// Resources whose inventory holds any of these component keys: (pk, account, type).
@@ -316,29 +337,46 @@ impl Store {
         keys: &[String],
     ) -> Result<Vec<(i64, String, String)>, StoreError> {
         let conn = self.read();
-        let mut st = conn
-            .prepare_cached("SELECT resource_pk FROM resource_packages WHERE component_key = ?1")
-            .doing("finding inventories to re-evaluate")?;
-        let mut pks: HashSet<i64> = HashSet::new();
-        for k in keys {
-            let rows = st
-                .query_map([k], |r| r.get::<_, i64>(0))
+        let mut wanted: Vec<u32> = Vec::new();
+        {
+            let mut st = conn
+                .prepare_cached("SELECT id FROM components WHERE key = ?1")
                 .doing("finding inventories to re-evaluate")?;
-            for pk in rows {
-                pks.insert(pk.doing("finding inventories to re-evaluate")?);
+            for k in keys {
+                if let Some(id) = st
+                    .query_row([k], |r| r.get::<_, i64>(0))
+                    .optional()
+                    .doing("finding inventories to re-evaluate")?
+                {
+                    wanted.push(id as u32);
+                }
             }
         }
+        wanted.sort_unstable();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut st = conn
-            .prepare_cached("SELECT account_id, resource_type FROM resources WHERE pk = ?1")
+            .prepare_cached(
+                "SELECT i.resource_pk, i.components, r.account_id, r.resource_type FROM inventories i JOIN resources r ON r.pk = i.resource_pk ORDER BY i.resource_pk",
+            )
             .doing("finding inventories to re-evaluate")?;
-        let mut out = Vec::with_capacity(pks.len());
-        let mut pks: Vec<i64> = pks.into_iter().collect();
-        pks.sort_unstable();
-        for pk in pks {
-            let (a, t): (String, String) = st
-                .query_row([pk], |r| Ok((r.get(0)?, r.get(1)?)))
-                .doing("finding inventories to re-evaluate")?;
-            out.push((pk, a, t));
+        let mut rows = st.query([]).doing("finding inventories to re-evaluate")?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().doing("finding inventories to re-evaluate")? {
+            let blob = row.get_ref(1).doing("finding inventories to re-evaluate")?;
+            let blob = blob.as_blob().unwrap_or_default();
+            let holds = blob.chunks_exact(4).any(|c| {
+                let id = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                wanted.binary_search(&id).is_ok()
+            });
+            if holds {
+                out.push((
+                    row.get(0).doing("finding inventories to re-evaluate")?,
+                    row.get(2).doing("finding inventories to re-evaluate")?,
+                    row.get(3).doing("finding inventories to re-evaluate")?,
+                ));
+            }
         }
         Ok(out)
     }
@@ -382,11 +420,18 @@ impl Store {
         Ok(Some((res, decompress("inventory", &body)?)))
     }
 
+    /// Tags of resources, by pk (resources without tags map to an empty set).
+    pub fn tags(&self, pks: &[i64]) -> Result<HashMap<i64, BTreeMap<String, String>>, StoreError> {
+        tags_of_many(&self.read(), pks)
+    }
+
     pub fn resource_by_pk(&self, pk: i64) -> Result<Option<ResourceRow>, StoreError> {
         let conn = self.read();
         let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources r WHERE r.pk = ?1");
         let row = conn
-            .query_row(&sql, [pk], resource_row)
+            .prepare_cached(&sql)
+            .doing("reading a resource")?
+            .query_row([pk], resource_row)
             .optional()
             .doing("reading a resource")?;
         match row {
@@ -496,13 +541,15 @@ impl Store {
     ) -> Result<Vec<FindingRow>, StoreError> {
         let conn = self.read();
         let sql = format!(
-            "SELECT {FINDING_COLUMNS} FROM findings f WHERE f.arn = ?1 AND f.account_id = ?2"
+            "SELECT {FINDING_COLUMNS} FROM findings f WHERE f.finding_key = ?1 AND f.account_id = ?2 AND f.arn = ?3"
         );
         let mut st = conn.prepare_cached(&sql).doing("reading findings")?;
         let mut out = Vec::new();
         for arn in arns {
+            // The key is the hash an ARN ends with (`.../finding/<key>`).
+            let key = arn.rsplit('/').next().unwrap_or_default();
             if let Some(row) = st
-                .query_row([arn, account_id], finding_row)
+                .query_row([key, account_id, arn.as_str()], finding_row)
                 .optional()
                 .doing("reading findings")?
             {
@@ -577,6 +624,50 @@ impl Store {
             )
             .doing("marking stale inventories")
     }
+}
+
+fn write_scans_in(
+    tx: &Transaction<'_>,
+    scans: &[ScanWrite],
+    now: i64,
+    known: &mut HashMap<String, u32>,
+    added: &mut Vec<String>,
+) -> Result<Vec<ScanSummary>, StoreError> {
+    let mut out = Vec::with_capacity(scans.len());
+    let mut rules: HashMap<String, Vec<Criteria>> = HashMap::new();
+    for scan in scans {
+        let pk = upsert_resource(tx, &scan.resource, now, Some(&scan.status))?;
+        if let Some(inv) = &scan.inventory {
+            write_inventory(tx, pk, inv, known, added)?;
+        }
+        let mut summary = reconcile_findings(tx, pk, scan, now)?;
+        let account = &scan.resource.account_id;
+        if !rules.contains_key(account) {
+            rules.insert(account.clone(), suppression_rules(tx, account)?);
+        }
+        if !rules[account].is_empty() {
+            summary.suppressed = apply_suppression(tx, account, Some(pk), &rules[account], now)?;
+        }
+        tx.prepare_cached(
+            "INSERT INTO scans (resource_pk, at, trigger, packages, opened, reopened, closed, updated, unchanged)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .doing("recording a scan")?
+        .execute(rusqlite::params![
+            pk,
+            now,
+            scan.trigger,
+            scan.inventory.as_ref().map_or(-1, |i| i.packages as i64),
+            summary.opened as i64,
+            summary.reopened as i64,
+            summary.closed as i64,
+            summary.updated as i64,
+            summary.unchanged as i64
+        ])
+        .doing("recording a scan")?;
+        out.push(summary);
+    }
+    Ok(out)
 }
 
 pub(crate) const RESOURCE_COLUMNS: &str = "r.pk, r.account_id, r.resource_type, r.resource_id, r.arn, r.details, r.ec2_image_id, r.platform, r.ecr_registry, r.ecr_repository, r.ecr_image_hash, r.ecr_image_tags, r.ecr_architecture, r.ecr_pushed_at, r.lambda_name, r.lambda_runtime, r.lambda_layers, r.lambda_modified_at, r.first_seen_at, r.last_scanned_at, r.scan_status, r.scan_reason, r.packages";
@@ -729,49 +820,54 @@ fn write_inventory(
     tx: &Transaction<'_>,
     pk: i64,
     inv: &InventoryRecord,
+    known: &mut HashMap<String, u32>,
+    added: &mut Vec<String>,
 ) -> Result<(), StoreError> {
     let digest = hex::encode(Sha256::digest(&inv.body));
-    tx.execute(
-        "INSERT INTO inventories (resource_pk, collected_at, digest, body) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (resource_pk) DO UPDATE SET collected_at = excluded.collected_at, digest = excluded.digest, body = excluded.body",
-        rusqlite::params![pk, inv.collected_at, digest, compress(&inv.body)],
-    )
-    .doing("writing an inventory")?;
-    tx.execute(
-        "UPDATE resources SET packages = ?2 WHERE pk = ?1",
-        rusqlite::params![pk, inv.packages as i64],
-    )
-    .doing("writing an inventory")?;
-    // Replace the component keys, touching only what changed.
-    let mut old: HashSet<String> = {
-        let mut st = tx
-            .prepare_cached("SELECT component_key FROM resource_packages WHERE resource_pk = ?1")
-            .doing("writing an inventory")?;
-        let rows = st
-            .query_map([pk], |r| r.get(0))
-            .doing("writing an inventory")?
-            .collect::<Result<HashSet<String>, _>>()
-            .doing("writing an inventory")?;
-        rows
-    };
-    let mut ins = tx
-        .prepare_cached(
-            "INSERT INTO resource_packages (component_key, resource_pk) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-        )
-        .doing("writing an inventory")?;
-    for k in &inv.component_keys {
-        if !old.remove(k) {
-            ins.execute(rusqlite::params![k, pk])
-                .doing("writing an inventory")?;
+    let mut ids: Vec<u32> = Vec::with_capacity(inv.component_keys.len());
+    {
+        let mut find = tx
+            .prepare_cached("SELECT id FROM components WHERE key = ?1")
+            .doing("numbering components")?;
+        let mut add = tx
+            .prepare_cached("INSERT INTO components (key) VALUES (?1) RETURNING id")
+            .doing("numbering components")?;
+        for k in &inv.component_keys {
+            if let Some(id) = known.get(k) {
+                ids.push(*id);
+                continue;
+            }
+            let id: i64 = match find
+                .query_row([k], |r| r.get(0))
+                .optional()
+                .doing("numbering components")?
+            {
+                Some(id) => id,
+                None => {
+                    added.push(k.clone());
+                    add.query_row([k], |r| r.get(0)).doing("numbering components")?
+                }
+            };
+            let id = u32::try_from(id).unwrap_or(u32::MAX);
+            known.insert(k.clone(), id);
+            ids.push(id);
         }
     }
-    let mut del = tx
-        .prepare_cached("DELETE FROM resource_packages WHERE component_key = ?1 AND resource_pk = ?2")
+    ids.sort_unstable();
+    ids.dedup();
+    let blob: Vec<u8> = ids.iter().flat_map(|i| i.to_le_bytes()).collect();
+    tx.prepare_cached(
+        "INSERT INTO inventories (resource_pk, collected_at, digest, components, body) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (resource_pk) DO UPDATE SET collected_at = excluded.collected_at, digest = excluded.digest,
+            components = excluded.components, body = excluded.body",
+    )
+    .doing("writing an inventory")?
+    .execute(rusqlite::params![pk, inv.collected_at, digest, blob, compress(&inv.body)])
+    .doing("writing an inventory")?;
+    tx.prepare_cached("UPDATE resources SET packages = ?2 WHERE pk = ?1")
+        .doing("writing an inventory")?
+        .execute(rusqlite::params![pk, inv.packages as i64])
         .doing("writing an inventory")?;
-    for k in old {
-        del.execute(rusqlite::params![k, pk])
-            .doing("writing an inventory")?;
-    }
     Ok(())
 }
 

@@ -83,6 +83,8 @@ pub struct Store {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     path: PathBuf,
+    /// Component key -> id, as committed (ids are never reused or changed).
+    pub(crate) components: Mutex<std::collections::HashMap<String, u32>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -150,6 +152,7 @@ impl Store {
             writer: Mutex::new(writer),
             readers,
             path: path.to_path_buf(),
+            components: Mutex::new(Default::default()),
         })
     }
 

@@ -69,22 +69,23 @@ CREATE TABLE IF NOT EXISTS resource_tags (
     PRIMARY KEY (resource_pk, key)
 );
 
--- Each resource's current inventory (zstd-compressed JSON, opaque here).
+-- The advisory database's (ecosystem, name) keys of packages, numbered.
+CREATE TABLE IF NOT EXISTS components (
+    id   INTEGER PRIMARY KEY,
+    key  TEXT NOT NULL UNIQUE
+);
+
+-- Each resource's current inventory (zstd-compressed JSON, opaque here), and which component
+-- keys it holds (sorted little-endian u32 component ids), so that a changed advisory finds
+-- the inventories to re-match by one scan of this table, and an ingest writes one row rather
+-- than one per package.
 CREATE TABLE IF NOT EXISTS inventories (
     resource_pk   INTEGER PRIMARY KEY,
     collected_at  INTEGER NOT NULL,
     digest        TEXT NOT NULL,
+    components    BLOB NOT NULL,
     body          BLOB NOT NULL
 );
-
--- Which packages each inventory holds, by the advisory database's (ecosystem, name) key, so
--- that a changed advisory finds the inventories to re-match.
-CREATE TABLE IF NOT EXISTS resource_packages (
-    component_key  TEXT NOT NULL,
-    resource_pk    INTEGER NOT NULL,
-    PRIMARY KEY (component_key, resource_pk)
-);
-CREATE INDEX IF NOT EXISTS resource_packages_by_resource ON resource_packages (resource_pk);
 
 CREATE TABLE IF NOT EXISTS scans (
     id           INTEGER PRIMARY KEY,
@@ -134,12 +135,12 @@ CREATE TABLE IF NOT EXISTS findings (
     updated_at            INTEGER NOT NULL,
     content_hash          TEXT NOT NULL,
     body                  BLOB NOT NULL,
-    UNIQUE (account_id, finding_key)
+    UNIQUE (resource_pk, finding_key)
 );
+-- Few indexes on purpose: every one costs each ingest. Severity order serves the default
+-- listing; the key (the hash an ARN ends with) serves lookups by ARN.
 CREATE INDEX IF NOT EXISTS findings_by_severity ON findings (account_id, severity_rank DESC, id);
-CREATE INDEX IF NOT EXISTS findings_by_resource ON findings (resource_pk, component_key);
-CREATE INDEX IF NOT EXISTS findings_by_vulnerability ON findings (account_id, vulnerability_id);
-CREATE INDEX IF NOT EXISTS findings_by_arn ON findings (arn);
+CREATE INDEX IF NOT EXISTS findings_by_key ON findings (finding_key);
 
 CREATE TABLE IF NOT EXISTS filters (
     arn          TEXT PRIMARY KEY,
