@@ -20,6 +20,13 @@ pub struct AdvisoryMeta {
     pub keys: Vec<u32>,
     /// The interned number of `id`.
     pub id_key: u32,
+    /// The advisory's alias component, index-wide: advisories that share an identifier,
+    /// transitively, have the same number. Hits can only merge within one component.
+    pub(crate) component: u32,
+    /// Whether the component is this advisory alone (its hits never merge with another).
+    pub(crate) alone: bool,
+    /// The key shown for this advisory alone: its first CVE id, else its id.
+    pub(crate) shown: u32,
 }
 
 /// Everything the index knows about one (ecosystem, normalized name).
@@ -34,6 +41,11 @@ pub(crate) struct Package {
     /// ascending).
     listed: FxHashMap<Box<str>, (u32, u32)>,
     listed_entries: Vec<u32>,
+    /// Entry positions grouped by release (ascending within a release), so a query visits only
+    /// the entries of its release and those without one.
+    by_release: Vec<u32>,
+    /// (release id, start, end) into `by_release`, sorted; entries without a release last.
+    release_spans: Vec<(u32, u32, u32)>,
 }
 
 /// One ecosystem base (OSV spelling) and its packages.
@@ -96,6 +108,9 @@ impl IndexBuilder {
             aliases: advisory.aliases.iter().map(|a| a.as_str().into()).collect(),
             keys,
             id_key,
+            component: pos,
+            alone: true,
+            shown: id_key,
         });
         for affected in &advisory.affected {
             let eco = Ecosystem::parse(&affected.package.ecosystem);
@@ -152,7 +167,15 @@ impl IndexBuilder {
                 *k = renumber[*k as usize];
             }
             a.keys.sort_unstable();
+            let cves = &index.cves;
+            a.shown = a
+                .keys
+                .iter()
+                .copied()
+                .find(|k| cves.contains(k))
+                .unwrap_or(a.id_key);
         }
+        index.link_components();
         let mut ladders = 0u32;
         for e in &mut index.ecosystems {
             for p in e.packages.values_mut() {
@@ -162,6 +185,42 @@ impl IndexBuilder {
             }
         }
         self.index
+    }
+}
+
+impl Index {
+    /// Number the alias components (union-find over advisories sharing an identifier).
+    fn link_components(&mut self) {
+        let n = self.advisories.len();
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn find(parent: &mut [u32], mut i: u32) -> u32 {
+            while parent[i as usize] != i {
+                parent[i as usize] = parent[parent[i as usize] as usize];
+                i = parent[i as usize];
+            }
+            i
+        }
+        let mut first_with: Vec<u32> = vec![u32::MAX; self.identifiers.len()];
+        for (i, a) in self.advisories.iter().enumerate() {
+            for &k in &a.keys {
+                let j = first_with[k as usize];
+                if j == u32::MAX {
+                    first_with[k as usize] = i as u32;
+                } else {
+                    let (x, y) = (find(&mut parent, j), find(&mut parent, i as u32));
+                    parent[x.max(y) as usize] = x.min(y);
+                }
+            }
+        }
+        let roots: Vec<u32> = (0..n as u32).map(|i| find(&mut parent, i)).collect();
+        let mut size: Vec<u32> = vec![0; n];
+        for &r in &roots {
+            size[r as usize] += 1;
+        }
+        for (a, &r) in self.advisories.iter_mut().zip(&roots) {
+            a.component = r;
+            a.alone = size[r as usize] == 1;
+        }
     }
 }
 
@@ -200,6 +259,19 @@ impl Package {
                     .map_or(u32::MAX, |n| self.ladder_base + n as u32);
             }
         }
+        let mut order: Vec<(u32, u32)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.release_id, i as u32))
+            .collect();
+        order.sort_unstable();
+        for run in order.chunk_by(|a, b| a.0 == b.0) {
+            let from = self.by_release.len() as u32;
+            self.by_release.extend(run.iter().map(|&(_, i)| i));
+            self.release_spans
+                .push((run[0].0, from, self.by_release.len() as u32));
+        }
         let mut listed: Vec<(Box<str>, u32)> = Vec::new();
         for (i, entry) in self.entries.iter_mut().enumerate() {
             for v in std::mem::take(&mut entry.versions) {
@@ -219,6 +291,24 @@ impl Package {
                 .insert(version, (from, self.listed_entries.len() as u32));
             start = end;
         }
+    }
+
+    /// The positions of the entries that apply to a query of `release` (None: no release), as
+    /// two ascending lists: the release's own and those without a release.
+    fn candidates(&self, release: Option<u32>) -> (&[u32], &[u32]) {
+        let span = |id: u32| {
+            self.release_spans
+                .binary_search_by_key(&id, |s| s.0)
+                .map_or(&[][..], |i| {
+                    let (_, a, b) = self.release_spans[i];
+                    &self.by_release[a as usize..b as usize]
+                })
+        };
+        let own = match release {
+            Some(r) if r != NO_RELEASE => span(r),
+            _ => &[],
+        };
+        (own, span(NO_RELEASE))
     }
 
     /// Place `version` on this package's ladders.
@@ -363,14 +453,31 @@ impl Index {
                 Some(&(a, b)) => &package.listed_entries[a as usize..b as usize],
                 None => &[],
             };
-            let mut listed = listed.iter().peekable();
+            let mut listed = listed.iter().copied().peekable();
             // Hits of the first lookup, which a second lookup must not repeat.
             let earlier = out.hits.len() * usize::from(n > 0);
-            for (i, entry) in package.entries.iter().enumerate() {
-                let is_listed = listed.next_if(|&&l| l as usize == i).is_some();
-                if entry.release_id != NO_RELEASE && Some(entry.release_id) != release {
-                    continue;
-                }
+            let (own, common) = package.candidates(release);
+            let (mut x, mut y) = (0, 0);
+            loop {
+                // The two lists merged, in entry order.
+                let i = match (own.get(x), common.get(y)) {
+                    (Some(&a), Some(&b)) if a < b => {
+                        x += 1;
+                        a
+                    }
+                    (_, Some(&b)) => {
+                        y += 1;
+                        b
+                    }
+                    (Some(&a), None) => {
+                        x += 1;
+                        a
+                    }
+                    (None, None) => break,
+                };
+                let entry = &package.entries[i as usize];
+                while listed.next_if(|&l| l < i).is_some() {}
+                let is_listed = listed.next_if(|&l| l == i).is_some();
                 // An advisory's entries for one package are adjacent, so a hit from it in this
                 // lookup is the last hit.
                 if out

@@ -23,9 +23,18 @@ pub struct Merged<'i> {
 #[derive(Debug, Clone, Copy)]
 struct Group<'i> {
     id: u32,
-    keys: (u32, u32),
+    keys: Keys,
     advisories: (u32, u32),
     fix: Fix<'i>,
+}
+
+/// Where a group's identifier keys are.
+#[derive(Debug, Clone, Copy)]
+enum Keys {
+    /// The keys of this one advisory, in the index.
+    Advisory(u32),
+    /// `Merged::keys[start..end]`.
+    Own(u32, u32),
 }
 
 /// One vulnerability of a [`Merged`].
@@ -90,7 +99,10 @@ impl<'i> Merged<'i> {
         self.groups.iter().map(move |g| MatchRef {
             index: self.index,
             id: g.id,
-            keys: &self.keys[g.keys.0 as usize..g.keys.1 as usize],
+            keys: match g.keys {
+                Keys::Advisory(a) => &self.index.advisory(a).keys,
+                Keys::Own(from, to) => &self.keys[from as usize..to as usize],
+            },
             advisories: &self.advisories[g.advisories.0 as usize..g.advisories.1 as usize],
             fix: g.fix,
         })
@@ -102,19 +114,69 @@ impl<'i> Merged<'i> {
 /// transitively. `scheme` orders fixed versions so the merged fix is the smallest one.
 ///
 /// The result is sorted by id, so it is deterministic. Identifiers are compared as interned
-/// integers; nothing but the result's own buffers is allocated.
+/// integers, and a hit whose advisory shares no identifier with any other advisory in the index
+/// (the common case) is a vulnerability by itself without any comparison; nothing but the
+/// result's own buffers is allocated.
 pub fn merge<'i>(index: &'i Index, hits: &[Hit<'i>], scheme: Option<Scheme>) -> Merged<'i> {
-    let n = hits.len();
     let mut out = Merged {
         index,
-        groups: Vec::new(),
+        groups: Vec::with_capacity(hits.len()),
         keys: Vec::new(),
-        advisories: Vec::with_capacity(n),
+        advisories: Vec::with_capacity(hits.len()),
     };
-    if n == 0 {
-        return out;
+    let single = |out: &mut Merged<'i>, h: &Hit<'i>| {
+        let at = out.advisories.len() as u32;
+        out.advisories.push(h.advisory);
+        out.groups.push(Group {
+            id: index.advisory(h.advisory).shown,
+            keys: Keys::Advisory(h.advisory),
+            advisories: (at, at + 1),
+            fix: h.fix,
+        });
+    };
+    let mut shared: Vec<(u32, u32)> = Vec::new(); // (component, hit)
+    for (i, h) in hits.iter().enumerate() {
+        let meta = index.advisory(h.advisory);
+        if meta.alone {
+            single(&mut out, h);
+        } else {
+            shared.push((meta.component, i as u32));
+        }
     }
-    // Union-find over hit positions; two hits join when their identifier sets intersect.
+    shared.sort_unstable();
+    for bucket in shared.chunk_by(|a, b| a.0 == b.0) {
+        if let [(_, h)] = bucket {
+            // The only hit of its component: nothing to merge it with.
+            single(&mut out, &hits[*h as usize]);
+        } else {
+            let members: Vec<u32> = bucket.iter().map(|&(_, h)| h).collect();
+            merge_bucket(&mut out, hits, &members, scheme);
+        }
+    }
+    out.groups.sort_unstable_by_key(|g| g.id);
+    // Ids are distinct unless one advisory was hit twice (never from `Index::query`): then
+    // merge everything the general way.
+    if out.groups.windows(2).any(|w| w[0].id == w[1].id) {
+        let all: Vec<u32> = (0..hits.len() as u32).collect();
+        out.groups.clear();
+        out.keys.clear();
+        out.advisories.clear();
+        merge_bucket(&mut out, hits, &all, scheme);
+        out.groups.sort_by_key(|g| g.id);
+    }
+    out
+}
+
+/// Merge the hits at positions `members` (ascending) into groups of `out` (unsorted).
+fn merge_bucket<'i>(
+    out: &mut Merged<'i>,
+    hits: &[Hit<'i>],
+    members: &[u32],
+    scheme: Option<Scheme>,
+) {
+    let index = out.index;
+    let n = members.len();
+    // Union-find over member positions; two hits join when their identifier sets intersect.
     let mut parent: Vec<u32> = (0..n as u32).collect();
     fn find(parent: &mut [u32], mut i: u32) -> u32 {
         while parent[i as usize] != i {
@@ -123,30 +185,23 @@ pub fn merge<'i>(index: &'i Index, hits: &[Hit<'i>], scheme: Option<Scheme>) -> 
         }
         i
     }
-    if n > 1 {
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
-        for (i, h) in hits.iter().enumerate() {
-            pairs.extend(
-                index
-                    .advisory(h.advisory)
-                    .keys
-                    .iter()
-                    .map(|&k| (k, i as u32)),
-            );
-        }
-        pairs.sort_unstable();
-        for w in pairs.windows(2) {
-            if w[0].0 == w[1].0 {
-                let (a, b) = (find(&mut parent, w[0].1), find(&mut parent, w[1].1));
-                if a != b {
-                    parent[b.max(a) as usize] = a.min(b);
-                }
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for (i, &h) in members.iter().enumerate() {
+        let keys = &index.advisory(hits[h as usize].advisory).keys;
+        pairs.extend(keys.iter().map(|&k| (k, i as u32)));
+    }
+    pairs.sort_unstable();
+    for w in pairs.windows(2) {
+        if w[0].0 == w[1].0 {
+            let (a, b) = (find(&mut parent, w[0].1), find(&mut parent, w[1].1));
+            if a != b {
+                parent[b.max(a) as usize] = a.min(b);
             }
         }
     }
     // Groups in order of their first hit, members in hit order.
     let mut group_of_root: Vec<u32> = vec![u32::MAX; n];
-    let mut members: Vec<(u32, u32)> = Vec::with_capacity(n); // (group, hit)
+    let mut grouped: Vec<(u32, u32)> = Vec::with_capacity(n); // (group, hit)
     let mut count = 0u32;
     for i in 0..n as u32 {
         let root = find(&mut parent, i) as usize;
@@ -154,30 +209,24 @@ pub fn merge<'i>(index: &'i Index, hits: &[Hit<'i>], scheme: Option<Scheme>) -> 
             group_of_root[root] = count;
             count += 1;
         }
-        members.push((group_of_root[root], i));
+        grouped.push((group_of_root[root], members[i as usize]));
     }
-    members.sort_unstable();
-    let mut start = 0;
-    while start < members.len() {
-        let g = members[start].0;
-        let end = start + members[start..].partition_point(|m| m.0 == g);
-        let group = &members[start..end];
+    grouped.sort_unstable();
+    for group in grouped.chunk_by(|a, b| a.0 == b.0) {
         let from = out.keys.len();
         for &(_, h) in group {
             out.keys
                 .extend_from_slice(&index.advisory(hits[h as usize].advisory).keys);
         }
-        if group.len() > 1 {
-            out.keys[from..].sort_unstable();
-            let mut w = from;
-            for r in from..out.keys.len() {
-                if w == from || out.keys[r] != out.keys[w - 1] {
-                    out.keys[w] = out.keys[r];
-                    w += 1;
-                }
+        out.keys[from..].sort_unstable();
+        let mut w = from;
+        for r in from..out.keys.len() {
+            if w == from || out.keys[r] != out.keys[w - 1] {
+                out.keys[w] = out.keys[r];
+                w += 1;
             }
-            out.keys.truncate(w);
         }
+        out.keys.truncate(w);
         let first = hits[group[0].1 as usize].advisory;
         let id = out.keys[from..]
             .iter()
@@ -189,14 +238,11 @@ pub fn merge<'i>(index: &'i Index, hits: &[Hit<'i>], scheme: Option<Scheme>) -> 
             .extend(group.iter().map(|&(_, h)| hits[h as usize].advisory));
         out.groups.push(Group {
             id,
-            keys: (from as u32, out.keys.len() as u32),
+            keys: Keys::Own(from as u32, out.keys.len() as u32),
             advisories: (adv_from as u32, out.advisories.len() as u32),
             fix: merged_fix(group.iter().map(|&(_, h)| hits[h as usize].fix), scheme),
         });
-        start = end;
     }
-    out.groups.sort_by_key(|g| g.id);
-    out
 }
 
 /// [`merge`], as owned [`Match`]es.
