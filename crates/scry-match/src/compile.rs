@@ -104,7 +104,61 @@ impl Placed<'_> {
     }
 }
 
+/// An entry in integer form, when every bound and fix is ranked on the package's first ladder:
+/// `[lo, hi)` position spans and (position, index in `fixes`) pairs, in the package's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Flat {
+    pub(crate) spans: (u32, u32),
+    pub(crate) fixes: (u32, u32),
+}
+
 impl CompiledAffected {
+    /// Append the integer form of the entry to `spans` and `fixes` if every bound and fix is
+    /// ranked on the ladder of `scheme`.
+    pub(crate) fn flatten(
+        &self,
+        scheme: Scheme,
+        spans: &mut Vec<(u32, u32)>,
+        fixes: &mut Vec<(u32, u32)>,
+    ) -> Option<Flat> {
+        let ranked = |b: &Bound| b.pos < UNRANKED;
+        let ok = self.intervals.iter().all(|iv| {
+            iv.scheme == scheme
+                && iv.lower.as_ref().is_none_or(ranked)
+                && match &iv.upper {
+                    Upper::Open => true,
+                    Upper::Fixed(b) | Upper::LastAffected(b) | Upper::Limit(b) => ranked(b),
+                }
+        }) && self
+            .fixes
+            .iter()
+            .all(|f| f.scheme == scheme && f.pos < UNRANKED);
+        if !ok {
+            return None;
+        }
+        let s0 = spans.len() as u32;
+        for iv in &self.intervals {
+            let lo = iv.lower.as_ref().map_or(0, |b| b.pos);
+            let hi = match &iv.upper {
+                Upper::Open => u32::MAX,
+                Upper::Fixed(b) | Upper::Limit(b) => b.pos,
+                Upper::LastAffected(b) => b.pos + 1,
+            };
+            spans.push((lo, hi));
+        }
+        let f0 = fixes.len() as u32;
+        fixes.extend(
+            self.fixes
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.pos, i as u32)),
+        );
+        Some(Flat {
+            spans: (s0, spans.len() as u32),
+            fixes: (f0, fixes.len() as u32),
+        })
+    }
+
     /// Compile `affected` (of the advisory at position `advisory`) for the ecosystem whose
     /// version scheme is `scheme` (None when Scry has no ordering for that ecosystem: then only
     /// SEMVER ranges and explicit versions can match).

@@ -4,7 +4,7 @@ use rustc_hash::FxHashMap;
 use scry_advisory::{normalize_name, Advisory, Ecosystem};
 use scry_version::Scheme;
 
-use crate::compile::{release_key, CompiledAffected, Placed, NO_RELEASE};
+use crate::compile::{release_key, CompiledAffected, Flat, Placed, NO_RELEASE};
 use crate::ladder::{Ladder, QueryPos};
 use crate::names::{normalized, ReleaseKey};
 use crate::{Fix, Hit, Matches, Query};
@@ -46,6 +46,13 @@ pub(crate) struct Package {
     by_release: Vec<u32>,
     /// (release id, start, end) into `by_release`, sorted; entries without a release last.
     release_spans: Vec<(u32, u32, u32)>,
+    /// Per entry: whether no other advisory among the entries a query can see with it (its
+    /// release's and those without a release) is in its alias component.
+    solo: Vec<bool>,
+    /// Per entry, its integer form (see [`Flat`]) when it has one.
+    flat: Vec<Option<Flat>>,
+    flat_spans: Vec<(u32, u32)>,
+    flat_fixes: Vec<(u32, u32)>,
 }
 
 /// One ecosystem base (OSV spelling) and its packages.
@@ -177,10 +184,12 @@ impl IndexBuilder {
         }
         index.link_components();
         let mut ladders = 0u32;
+        let advisories = &index.advisories;
         for e in &mut index.ecosystems {
             for p in e.packages.values_mut() {
                 p.ladder_base = ladders;
                 p.prepare();
+                p.mark_solo(advisories);
                 ladders += p.ladders.len() as u32;
             }
         }
@@ -259,6 +268,16 @@ impl Package {
                     .map_or(u32::MAX, |n| self.ladder_base + n as u32);
             }
         }
+        if let Some(first) = self.ladders.first() {
+            let scheme = first.scheme;
+            self.flat = self
+                .entries
+                .iter()
+                .map(|e| e.flatten(scheme, &mut self.flat_spans, &mut self.flat_fixes))
+                .collect();
+        } else {
+            self.flat = vec![None; self.entries.len()];
+        }
         let mut order: Vec<(u32, u32)> = self
             .entries
             .iter()
@@ -273,6 +292,7 @@ impl Package {
                 .push((run[0].0, from, self.by_release.len() as u32));
         }
         let mut listed: Vec<(Box<str>, u32)> = Vec::new();
+        self.solo = vec![false; self.entries.len()];
         for (i, entry) in self.entries.iter_mut().enumerate() {
             for v in std::mem::take(&mut entry.versions) {
                 listed.push((v, i as u32));
@@ -291,6 +311,44 @@ impl Package {
                 .insert(version, (from, self.listed_entries.len() as u32));
             start = end;
         }
+    }
+
+    /// Fill `solo` (after `prepare`).
+    fn mark_solo(&mut self, advisories: &[AdvisoryMeta]) {
+        // (component, advisory) of the entries of one release span, distinct advisories.
+        let components = |span: &[u32]| -> Vec<(u32, u32)> {
+            let mut c: Vec<(u32, u32)> = span
+                .iter()
+                .map(|&i| {
+                    let a = self.entries[i as usize].advisory;
+                    (advisories[a as usize].component, a)
+                })
+                .collect();
+            c.sort_unstable();
+            c.dedup();
+            c
+        };
+        let lonely = |c: &[(u32, u32)], comp: u32| {
+            let from = c.partition_point(|x| x.0 < comp);
+            c[from..].iter().take_while(|x| x.0 == comp).count() == 1
+        };
+        let everything = components(&(0..self.entries.len() as u32).collect::<Vec<_>>());
+        let (_, common) = self.candidates(None);
+        let common = common.to_vec();
+        let mut solo = vec![false; self.entries.len()];
+        for &(r, a, b) in &self.release_spans {
+            let span = &self.by_release[a as usize..b as usize];
+            let seen = if r == NO_RELEASE {
+                everything.clone()
+            } else {
+                components(&[span, &common].concat())
+            };
+            for &i in span {
+                let adv = self.entries[i as usize].advisory;
+                solo[i as usize] = lonely(&seen, advisories[adv as usize].component);
+            }
+        }
+        self.solo = solo;
     }
 
     /// The positions of the entries that apply to a query of `release` (None: no release), as
@@ -449,6 +507,7 @@ impl Index {
                 }
             }
             let placed = package.place(version);
+            let before = out.hits.len();
             let listed: &[u32] = match package.listed.get(version) {
                 Some(&(a, b)) => &package.listed_entries[a as usize..b as usize],
                 None => &[],
@@ -457,6 +516,9 @@ impl Index {
             // Hits of the first lookup, which a second lookup must not repeat.
             let earlier = out.hits.len() * usize::from(n > 0);
             let (own, common) = package.candidates(release);
+            if out.hits.capacity() == 0 {
+                out.hits.reserve((own.len() + common.len()).min(256));
+            }
             let (mut x, mut y) = (0, 0);
             loop {
                 // The two lists merged, in entry order.
@@ -490,6 +552,30 @@ impl Index {
                 {
                     continue;
                 }
+                if let (Some(f), (_, QueryPos::At(q), _)) = (package.flat[i as usize], placed.at[0])
+                {
+                    // Integer form: no comparison can fail.
+                    let spans = &package.flat_spans[f.spans.0 as usize..f.spans.1 as usize];
+                    if is_listed || spans.iter().any(|&(lo, hi)| lo <= q && q < hi) {
+                        let mut best: Option<(u32, u32)> = None;
+                        for &(p, k) in &package.flat_fixes[f.fixes.0 as usize..f.fixes.1 as usize] {
+                            if p > q && best.is_none_or(|(b, _)| b > p) {
+                                best = Some((p, k));
+                            }
+                        }
+                        let fix = match best {
+                            Some((_, k)) => Fix::Fixed(&entry.fixes[k as usize]),
+                            None if entry.wont_fix => Fix::WontFix,
+                            None => Fix::NotFixed,
+                        };
+                        out.hits.push(Hit {
+                            advisory: entry.advisory,
+                            fix,
+                            solo: package.solo[i as usize] && n == 0,
+                        });
+                    }
+                    continue;
+                }
                 if is_listed || entry.in_ranges(&placed, &mut out.version_error) {
                     let fix = match entry.fix_above(&placed) {
                         Some(v) => Fix::Fixed(v),
@@ -499,8 +585,13 @@ impl Index {
                     out.hits.push(Hit {
                         advisory: entry.advisory,
                         fix,
+                        solo: package.solo[i as usize] && n == 0,
                     });
                 }
+            }
+            if n > 0 && out.hits.len() > before {
+                // Two packages answered: lone within one is not lone within both.
+                out.hits.iter_mut().for_each(|h| h.solo = false);
             }
         }
         out

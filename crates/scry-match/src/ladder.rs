@@ -10,6 +10,7 @@
 
 use std::cmp::Ordering;
 
+use rustc_hash::FxHashMap;
 use scry_version::{compare, Scheme};
 
 /// Where a bound stands on its ladder.
@@ -47,38 +48,50 @@ impl Ladder {
     /// Build the ladder of `texts` (any order, duplicates allowed) and return each text's
     /// position, in the order given.
     pub(crate) fn build(scheme: Scheme, texts: &[&str]) -> (Ladder, Vec<Pos>) {
-        let mut valid: Vec<&str> = texts
+        // Distinct texts (first occurrence order), then the valid ones ordered by the scheme.
+        let mut slot: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut distinct: Vec<&str> = Vec::new();
+        let at: Vec<u32> = texts
             .iter()
-            .copied()
-            .filter(|t| rankable(scheme, t) && compare(scheme, t, t).is_ok())
+            .map(|t| {
+                *slot.entry(t).or_insert_with(|| {
+                    distinct.push(t);
+                    distinct.len() as u32 - 1
+                })
+            })
             .collect();
-        valid.sort_unstable();
-        valid.dedup();
-        // Byte-sorted distinct texts, then ordered by the scheme (stable on ties).
-        let mut ordered = valid.clone();
-        ordered.sort_by(|a, b| compare(scheme, a, b).unwrap_or(Ordering::Equal));
+        let mut ordered: Vec<u32> = (0..distinct.len() as u32)
+            .filter(|&i| {
+                let t = distinct[i as usize];
+                rankable(scheme, t) && compare(scheme, t, t).is_ok()
+            })
+            .collect();
+        // Byte order first, so that ties under the scheme are ordered deterministically.
+        ordered.sort_unstable_by(|&a, &b| distinct[a as usize].cmp(distinct[b as usize]));
+        ordered.sort_by(|&a, &b| {
+            compare(scheme, distinct[a as usize], distinct[b as usize]).unwrap_or(Ordering::Equal)
+        });
+        let mut pos_of: Vec<Pos> = vec![INVALID; distinct.len()];
         let mut classes: Vec<Box<str>> = Vec::new();
-        let mut pos_of: Vec<(&str, Pos)> = Vec::with_capacity(ordered.len());
-        for t in &ordered {
+        for &i in &ordered {
+            let t = distinct[i as usize];
             let same = classes
                 .last()
                 .is_some_and(|c| compare(scheme, c, t) == Ok(Ordering::Equal));
             if !same {
-                classes.push((*t).into());
+                classes.push(t.into());
             }
             let k = u32::try_from(classes.len() - 1).unwrap_or(INVALID / 2 - 1);
-            pos_of.push((t, 2 * k + 1));
+            pos_of[i as usize] = 2 * k + 1;
         }
-        pos_of.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let positions = texts
             .iter()
-            .map(|t| {
-                if !rankable(scheme, t) {
-                    return UNRANKED;
-                }
-                match pos_of.binary_search_by(|(x, _)| x.cmp(t)) {
-                    Ok(i) => pos_of[i].1,
-                    Err(_) => INVALID,
+            .zip(at)
+            .map(|(t, i)| {
+                if rankable(scheme, t) {
+                    pos_of[i as usize]
+                } else {
+                    UNRANKED
                 }
             })
             .collect();
@@ -148,5 +161,70 @@ mod tests {
         let (ladder, pos) = Ladder::build(Scheme::Packagist, &["1.2.#", "1.2"]);
         assert_eq!(pos, vec![UNRANKED, 1]);
         assert_eq!(ladder.place("1.#"), QueryPos::Unranked);
+    }
+
+    /// Ladder positions order exactly as `compare` does, on every pair of versions in every
+    /// shared vector file (each file's versions, plus nudged variants, form one ladder), both for
+    /// versions on the ladder and for versions placed on it by `place`.
+    #[test]
+    fn positions_agree_with_compare_on_the_shared_vectors() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/testdata/versions"
+        );
+        let files = [
+            ("alpine", Scheme::Apk),
+            ("cran", Scheme::Cran),
+            ("debian", Scheme::Dpkg),
+            ("hackage", Scheme::Hackage),
+            ("maven", Scheme::Maven),
+            ("nuget", Scheme::NuGet),
+            ("packagist", Scheme::Packagist),
+            ("pub", Scheme::Pub),
+            ("pypi", Scheme::Pep440),
+            ("redhat", Scheme::Rpm),
+            ("rubygems", Scheme::RubyGems),
+            ("semver", Scheme::SemVer),
+        ];
+        let mut pairs = 0usize;
+        for (prefix, scheme) in files {
+            let path = format!("{dir}/{prefix}-versions.txt");
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let mut versions: Vec<String> = Vec::new();
+            for line in text.lines() {
+                if let Some(Ok(v)) = scry_version::vectors::parse_line(line) {
+                    versions.push(v.left.to_string());
+                    versions.push(v.right.to_string());
+                }
+            }
+            assert!(versions.len() > 10, "{path}");
+            // Half the versions build the ladder; all of them, nudged too, are placed on it.
+            let built: Vec<&str> = versions.iter().step_by(2).map(String::as_str).collect();
+            let (ladder, pos) = Ladder::build(scheme, &built);
+            let mut probes: Vec<String> = versions.clone();
+            for v in versions.iter().take(100) {
+                probes.push(format!("{v}.1"));
+                probes.push(format!("{v}-1"));
+                probes.push(format!("{v}a"));
+            }
+            let placed: Vec<QueryPos> = probes.iter().map(|a| ladder.place(a)).collect();
+            for (b, &bp) in built.iter().zip(&pos) {
+                for (a, &at) in probes.iter().zip(&placed) {
+                    let expected = compare(scheme, a, b);
+                    let got = cmp_at(scheme, a, at, b, bp);
+                    assert_eq!(expected.ok(), got.ok(), "{scheme:?}: {a:?} vs {b:?}");
+                    pairs += 1;
+                }
+            }
+            // Bounds among themselves: the position order is the scheme's order.
+            for (a, &ap) in built.iter().zip(&pos) {
+                for (b, &bp) in built.iter().zip(&pos) {
+                    if ap < UNRANKED && bp < UNRANKED {
+                        assert_eq!(compare(scheme, a, b), Ok(ap.cmp(&bp)), "{a:?} vs {b:?}");
+                    }
+                }
+            }
+        }
+        assert!(pairs > 1_000_000, "{pairs}");
     }
 }

@@ -54,6 +54,9 @@ pub struct Hit<'i> {
     pub advisory: u32,
     /// The fix for this advisory on this package.
     pub fix: Fix<'i>,
+    /// No other advisory the query could hit shares an identifier with this one, transitively
+    /// (so merging leaves it alone).
+    pub(crate) solo: bool,
 }
 
 /// [`FixState`], borrowing the fixed version from the index.

@@ -109,9 +109,10 @@ impl<'i> Merged<'i> {
     }
 }
 
-/// Merge hits on one package into vulnerabilities: two advisories are the same vulnerability
-/// when they share an identifier (one's id is the other's alias, or they share an alias),
-/// transitively. `scheme` orders fixed versions so the merged fix is the smallest one.
+/// Merge hits on one package (the hits of one [`Index::query`]) into vulnerabilities: two
+/// advisories are the same vulnerability when they share an identifier (one's id is the other's
+/// alias, or they share an alias), transitively. `scheme` orders fixed versions so the merged
+/// fix is the smallest one.
 ///
 /// The result is sorted by id, so it is deterministic. Identifiers are compared as interned
 /// integers, and a hit whose advisory shares no identifier with any other advisory in the index
@@ -137,7 +138,7 @@ pub fn merge<'i>(index: &'i Index, hits: &[Hit<'i>], scheme: Option<Scheme>) -> 
     let mut shared: Vec<(u32, u32)> = Vec::new(); // (component, hit)
     for (i, h) in hits.iter().enumerate() {
         let meta = index.advisory(h.advisory);
-        if meta.alone {
+        if meta.alone || h.solo {
             single(&mut out, h);
         } else {
             shared.push((meta.component, i as u32));
@@ -153,7 +154,18 @@ pub fn merge<'i>(index: &'i Index, hits: &[Hit<'i>], scheme: Option<Scheme>) -> 
             merge_bucket(&mut out, hits, &members, scheme);
         }
     }
-    out.groups.sort_unstable_by_key(|g| g.id);
+    // Sort by id through packed (id, position) integers: cheaper than moving groups around.
+    let mut order: Vec<u64> = out
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (u64::from(g.id) << 32) | i as u64)
+        .collect();
+    order.sort_unstable();
+    out.groups = order
+        .iter()
+        .map(|&o| out.groups[o as u32 as usize])
+        .collect();
     // Ids are distinct unless one advisory was hit twice (never from `Index::query`): then
     // merge everything the general way.
     if out.groups.windows(2).any(|w| w[0].id == w[1].id) {
