@@ -37,10 +37,10 @@ pub(crate) struct Package {
     ladders: Vec<Ladder>,
     /// Index-wide number of `ladders[0]`.
     ladder_base: u32,
-    /// Explicitly listed affected version → `listed_entries[start..end]` (entry positions,
-    /// ascending).
+    /// Explicitly listed affected version → (first, last) node of its list in `listed_nodes`.
     listed: FxHashMap<Box<str>, (u32, u32)>,
-    listed_entries: Vec<u32>,
+    /// (entry position, next node or [`NONE`]); each list ascends by entry position.
+    listed_nodes: Vec<(u32, u32)>,
     /// Entry positions grouped by release (ascending within a release), so a query visits only
     /// the entries of its release and those without one.
     by_release: Vec<u32>,
@@ -157,14 +157,24 @@ impl IndexBuilder {
     /// Finish the index: number identifiers in byte order and sort every package's bounds.
     pub fn finish(mut self) -> Index {
         let index = &mut self.index;
-        let mut ids: Vec<(Box<str>, u32)> =
-            std::mem::take(&mut index.interned).into_iter().collect();
-        ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Byte order, compared mostly as integers: the first 16 bytes (zero-padded) decide
+        // unless equal.
+        let prefix = |s: &str| {
+            let mut b = [0u8; 16];
+            let n = s.len().min(16);
+            b[..n].copy_from_slice(&s.as_bytes()[..n]);
+            u128::from_be_bytes(b)
+        };
+        let mut ids: Vec<(u128, Box<str>, u32)> = std::mem::take(&mut index.interned)
+            .into_iter()
+            .map(|(s, k)| (prefix(&s), s, k))
+            .collect();
+        ids.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         let mut renumber = vec![0u32; ids.len()];
-        for (new, (_, old)) in ids.iter().enumerate() {
+        for (new, (_, _, old)) in ids.iter().enumerate() {
             renumber[*old as usize] = new as u32;
         }
-        index.identifiers = ids.into_iter().map(|(s, _)| s).collect();
+        index.identifiers = ids.into_iter().map(|(_, s, _)| s).collect();
         let first = index.identifiers.partition_point(|s| &**s < "CVE-");
         let end = first + index.identifiers[first..].partition_point(|s| s.starts_with("CVE-"));
         index.cves = first as u32..end as u32;
@@ -291,25 +301,28 @@ impl Package {
             self.release_spans
                 .push((run[0].0, from, self.by_release.len() as u32));
         }
-        let mut listed: Vec<(Box<str>, u32)> = Vec::new();
+        // Listed versions: a hash map to a list of entries (ascending, linked through
+        // `listed_nodes`), built without sorting any text.
         self.solo = vec![false; self.entries.len()];
         for (i, entry) in self.entries.iter_mut().enumerate() {
+            let i = i as u32;
             for v in std::mem::take(&mut entry.versions) {
-                listed.push((v, i as u32));
+                let node = self.listed_nodes.len() as u32;
+                match self.listed.entry(v) {
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        let (_, tail) = *o.get();
+                        if self.listed_nodes[tail as usize].0 != i {
+                            self.listed_nodes[tail as usize].1 = node;
+                            self.listed_nodes.push((i, NONE));
+                            o.get_mut().1 = node;
+                        }
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        self.listed_nodes.push((i, NONE));
+                        v.insert((node, node));
+                    }
+                }
             }
-        }
-        listed.sort_unstable();
-        listed.dedup();
-        let mut start = 0;
-        while start < listed.len() {
-            let end = start + listed[start..].partition_point(|(v, _)| *v == listed[start].0);
-            let from = self.listed_entries.len() as u32;
-            self.listed_entries
-                .extend(listed[start..end].iter().map(|(_, i)| *i));
-            let version = std::mem::take(&mut listed[start].0);
-            self.listed
-                .insert(version, (from, self.listed_entries.len() as u32));
-            start = end;
         }
     }
 
@@ -395,6 +408,9 @@ fn keyed_by_source(base: &str) -> bool {
         "Debian" | "Ubuntu" | "Alpine" | "Wolfi" | "Chainguard" | "MinimOS"
     )
 }
+
+/// The end of a list.
+const NONE: u32 = u32::MAX;
 
 /// A query release no entry names.
 const UNKNOWN_RELEASE: u32 = NO_RELEASE - 1;
@@ -508,11 +524,13 @@ impl Index {
             }
             let placed = package.place(version);
             let before = out.hits.len();
-            let listed: &[u32] = match package.listed.get(version) {
-                Some(&(a, b)) => &package.listed_entries[a as usize..b as usize],
-                None => &[],
-            };
-            let mut listed = listed.iter().copied().peekable();
+            let mut node = package.listed.get(version).map_or(NONE, |&(head, _)| head);
+            let mut listed = std::iter::from_fn(|| {
+                let &(entry, next) = package.listed_nodes.get(node as usize)?;
+                node = next;
+                Some(entry)
+            })
+            .peekable();
             // Hits of the first lookup, which a second lookup must not repeat.
             let earlier = out.hits.len() * usize::from(n > 0);
             let (own, common) = package.candidates(release);

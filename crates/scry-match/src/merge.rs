@@ -268,10 +268,9 @@ pub fn merge_by_alias(index: &Index, hits: &[Hit<'_>], scheme: Option<Scheme>) -
 /// `compare(scheme, b, a) == Ok(Less)`, by ladder positions when both are on one ladder of
 /// `scheme`.
 fn smaller(scheme: Scheme, b: &FixedVersion, a: &FixedVersion) -> bool {
-    if a.ladder == b.ladder && a.scheme == scheme && b.scheme == scheme {
-        if a.pos < UNRANKED && b.pos < UNRANKED {
-            return b.pos < a.pos;
-        }
+    let same_ladder = a.ladder == b.ladder && a.scheme == scheme && b.scheme == scheme;
+    if same_ladder && a.pos < UNRANKED && b.pos < UNRANKED {
+        return b.pos < a.pos;
     }
     compare(scheme, &b.version, &a.version) == Ok(Ordering::Less)
 }
