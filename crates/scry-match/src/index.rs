@@ -479,7 +479,8 @@ impl Index {
 
     /// The advisories affecting the queried version, one [`Hit`] per advisory (use
     /// [`crate::merge`] to merge them into vulnerabilities). Allocates only the result (and
-    /// text for a version error, or a release key longer than 64 bytes).
+    /// text for a version error), except for a name not in normal form, an ecosystem not in
+    /// OSV's spelling or a release longer than 64 bytes (one normalised copy).
     pub fn query(&self, q: &Query<'_>) -> Matches<'_> {
         let mut out = Matches::default();
         let (base, release) = match q.ecosystem.split_once(':') {

@@ -3,7 +3,9 @@
 //!
 //! An [`Index`] is compiled once from advisories (withdrawn ones are left out, GIT ranges are
 //! dropped because an installed package has no commit) and then answers [`Query`]s with no
-//! allocation beyond the result (and the text of a version error). The rules follow the OSV schema's evaluation algorithm
+//! allocation beyond the result (and the text of a version error) when the ecosystem is spelled
+//! as OSV spells it and the package name is already in its ecosystem's normal form, which is what
+//! inventories produce; otherwise one normalised copy of the ecosystem or name is made. The rules follow the OSV schema's evaluation algorithm
 //! (<https://ossf.github.io/osv-schema/#evaluation>): events are sorted by version, a version is
 //! affected when it is at or above an `introduced` and below the next `fixed`/`limit` (or at or
 //! below a `last_affected`), or when it is listed in `versions`.

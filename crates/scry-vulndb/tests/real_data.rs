@@ -453,7 +453,7 @@ fn ladder_matcher_agrees_with_the_reference_on_real_feeds() {
             )
             .collect();
         let upper_name = name.to_uppercase();
-        for version in probe_versions(entries, 16) {
+        for version in probe_versions(entries, 24) {
             for release in &keep {
                 let ecosystem = match release {
                     Some(r) if i % 2 == 0 => format!("{eco}:{r}"),
