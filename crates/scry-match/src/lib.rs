@@ -3,7 +3,9 @@
 //!
 //! An [`Index`] is compiled once from advisories (withdrawn ones are left out, GIT ranges are
 //! dropped because an installed package has no commit) and then answers [`Query`]s with no
-//! allocation beyond the result. The rules follow the OSV schema's evaluation algorithm
+//! allocation beyond the result (and the text of a version error) when the ecosystem is spelled
+//! as OSV spells it and the package name is already in its ecosystem's normal form, which is what
+//! inventories produce; otherwise one normalised copy of the ecosystem or name is made. The rules follow the OSV schema's evaluation algorithm
 //! (<https://ossf.github.io/osv-schema/#evaluation>): events are sorted by version, a version is
 //! affected when it is at or above an `introduced` and below the next `fixed`/`limit` (or at or
 //! below a `last_affected`), or when it is listed in `versions`.
@@ -12,17 +14,25 @@
 //! origin, RPM source rpm) and compared with the source version, in the distribution release the
 //! query names.
 //!
+//! Speed: each package's bounds (introduced, fixed, last-affected, limit versions) are sorted
+//! once under the package's scheme when the index is finished (a "ladder"); a query places its
+//! version on the ladder with one binary search of `scry_version::compare` calls, and every
+//! interval test after that compares integers. Explicitly listed versions are one hash lookup
+//! per package. Merging by alias works on interned identifier numbers.
+//!
 //! Architecture invariant: pure. No I/O, no clock, no SQL. The version order comes from
 //! `scry-version`; everything else is here.
 
 mod compile;
 mod index;
+mod ladder;
 mod merge;
+mod names;
 mod state;
 
-pub use compile::{release_key, CompiledAffected, Interval, Upper};
+pub use compile::{release_key, Bound, CompiledAffected, FixedVersion, Interval, Upper};
 pub use index::{AdvisoryMeta, Index, IndexBuilder};
-pub use merge::merge_by_alias;
+pub use merge::{merge, merge_by_alias, MatchRef, Merged};
 pub use state::FixState;
 
 /// An installed package to match.
@@ -40,12 +50,41 @@ pub struct Query<'a> {
 }
 
 /// One advisory that affects the queried version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hit {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit<'i> {
     /// Position of the advisory in the index (see [`Index::advisory`]).
     pub advisory: u32,
     /// The fix for this advisory on this package.
-    pub fix: FixState,
+    pub fix: Fix<'i>,
+    /// No other advisory the query could hit shares an identifier with this one, transitively
+    /// (so merging leaves it alone).
+    pub(crate) solo: bool,
+}
+
+/// [`FixState`], borrowing the fixed version from the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix<'i> {
+    WontFix,
+    NotFixed,
+    Fixed(&'i FixedVersion),
+}
+
+impl<'i> Fix<'i> {
+    pub fn fixed_version(self) -> Option<&'i str> {
+        match self {
+            Fix::Fixed(v) => Some(&v.version),
+            _ => None,
+        }
+    }
+
+    /// The owned form.
+    pub fn to_state(self) -> FixState {
+        match self {
+            Fix::WontFix => FixState::WontFix,
+            Fix::NotFixed => FixState::NotFixed,
+            Fix::Fixed(v) => FixState::Fixed(v.version.to_string()),
+        }
+    }
 }
 
 /// One vulnerability affecting the package: the advisories that describe it, merged by alias.
@@ -65,8 +104,8 @@ pub struct Match {
 
 /// What the index answered for one query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Matches {
-    pub hits: Vec<Hit>,
+pub struct Matches<'i> {
+    pub hits: Vec<Hit<'i>>,
     /// Set when the installed version is not valid under the ecosystem's version rules: ranges
     /// could not be evaluated and only explicit version lists were consulted.
     pub version_error: Option<String>,

@@ -52,7 +52,12 @@ pub(crate) fn compare(scheme: Scheme, a: &str, b: &str) -> Option<Ordering> {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     match scheme {
         // Zero-padding schemes: 1.0 == 1.0.0.
-        Scheme::Pep440 | Scheme::Maven | Scheme::NuGet | Scheme::RubyGems => numeric(a, b, true),
+        Scheme::Pep440 | Scheme::Maven | Scheme::RubyGems => numeric(a, b, true),
+        // NuGet reads at most four numbers; longer versions are the parser's to reject.
+        Scheme::NuGet => {
+            let four = |v: &[u8]| v.iter().filter(|&&c| c == b'.').count() < 4;
+            (four(a) && four(b)).then(|| numeric(a, b, true)).flatten()
+        }
         // SemVer (and flavours): exactly three numeric parts.
         Scheme::SemVer | Scheme::Hex | Scheme::Pub => {
             let three = |v: &[u8]| v.iter().filter(|&&c| c == b'.').count() == 2;
@@ -61,7 +66,11 @@ pub(crate) fn compare(scheme: Scheme, a: &str, b: &str) -> Option<Ordering> {
                 .flatten()
         }
         Scheme::Go => {
-            let (a, b) = (a.strip_prefix(b"v")?, b.strip_prefix(b"v")?);
+            // The `v` is optional (OSV omits it): `1.2.3` and `v1.2.3` are the same version.
+            let (a, b) = (
+                a.strip_prefix(b"v").unwrap_or(a),
+                b.strip_prefix(b"v").unwrap_or(b),
+            );
             let three = |v: &[u8]| v.iter().filter(|&&c| c == b'.').count() == 2;
             (three(a) && three(b))
                 .then(|| numeric(a, b, false))
@@ -70,5 +79,32 @@ pub(crate) fn compare(scheme: Scheme, a: &str, b: &str) -> Option<Ordering> {
         // Segment-wise without padding: 1.0 < 1.0.0.
         Scheme::Dpkg | Scheme::Rpm | Scheme::Apk => numeric(a, b, false),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{compare, Scheme};
+
+    /// Regression: the fast path ordered five-number NuGet versions that the NuGet parser
+    /// rejects, so whether `1.0.0.0.1` was a version depended on what it was compared with.
+    #[test]
+    fn nuget_five_numbers_are_rejected_whatever_the_other_side() {
+        assert!(compare(Scheme::NuGet, "1.0.0.0.1", "1.0.0").is_err());
+        assert!(compare(Scheme::NuGet, "1.0.0.0.1", "1.0.0-beta").is_err());
+        assert!(compare(Scheme::NuGet, "1.0.0.1", "1.0.0").is_ok());
+    }
+
+    /// Go's `v` is optional; the fast path must agree with the parser on that.
+    #[test]
+    fn go_without_v_takes_the_fast_path_consistently() {
+        for (a, b) in [
+            ("1.2.3", "v1.2.3"),
+            ("1.2.3", "1.10.0"),
+            ("v2.0.0", "1.9.9"),
+        ] {
+            let parsed = crate::semver::compare(crate::semver::Flavor::Go, Scheme::Go, a, b);
+            assert_eq!(compare(Scheme::Go, a, b), parsed, "{a} {b}");
+        }
     }
 }

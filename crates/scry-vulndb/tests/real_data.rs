@@ -375,3 +375,139 @@ fn search_by_alias_and_by_package() {
         .unwrap()
         .is_empty());
 }
+
+mod reference;
+
+/// Versions to query for one package of the reference index: every bound, fix and listed
+/// version (sampled down to at most `cap`), each as is and nudged up and down a little.
+fn probe_versions(entries: &[reference::compile::CompiledAffected], cap: usize) -> Vec<String> {
+    use reference::compile::Upper;
+    let mut named: Vec<&str> = Vec::new();
+    for e in entries {
+        for iv in &e.intervals {
+            named.extend(iv.lower.as_deref());
+            if let Upper::Fixed(v) | Upper::LastAffected(v) | Upper::Limit(v) = &iv.upper {
+                named.push(v);
+            }
+        }
+        named.extend(e.fixes.iter().map(|(_, v)| &**v));
+        named.extend(e.versions.iter().map(|v| &**v));
+    }
+    named.sort_unstable();
+    named.dedup();
+    let step = named.len().div_ceil(cap).max(1);
+    let mut out: Vec<String> = Vec::new();
+    for v in named.iter().step_by(step) {
+        out.push(v.to_string());
+        out.push(format!("{v}.1"));
+        out.push(format!("{v}-1"));
+        out.push(format!("{v}~rc1"));
+    }
+    out.extend(["0", "0.0.0", "99999", "", "not a version", "v1.2.3"].map(String::from));
+    out
+}
+
+/// The ladder matcher (ranks computed once per package, integer comparisons per query) must give
+/// exactly what the string-comparing matcher it replaced gave: the same hits in the same order,
+/// the same fixes, the same version errors and the same merged vulnerabilities, on every shared
+/// feed, for versions at, between and around every bound, with and without releases.
+#[test]
+fn ladder_matcher_agrees_with_the_reference_on_real_feeds() {
+    let (_, loaded) = loaded();
+    let conn = rusqlite::Connection::open(&shared().path).unwrap();
+    // The same statement as `VulnDb::load`, so advisories get the same positions.
+    let mut st = conn
+        .prepare("SELECT id, match_json FROM advisory WHERE withdrawn IS NULL")
+        .unwrap();
+    let mut b = reference::IndexBuilder::new();
+    for json in st.query_map([], |r| r.get::<_, String>(1)).unwrap() {
+        let adv: scry_advisory::Advisory = serde_json::from_str(&json.unwrap()).unwrap();
+        b.add(&adv);
+    }
+    let old = b.finish();
+    let new = &loaded.index;
+    assert_eq!(old.advisory_count(), new.advisory_count());
+    assert_eq!(old.entry_count(), new.entry_count());
+    assert_eq!(old.package_count(), new.package_count());
+
+    let mut packages: Vec<(&str, &str)> = old.packages().collect();
+    packages.sort_unstable();
+    let (mut queries, mut hits, mut errors, mut merged) = (0usize, 0usize, 0usize, 0usize);
+    for (i, (eco, name)) in packages.iter().enumerate() {
+        let entries = old.entries(eco, name);
+        let mut releases: Vec<Option<&str>> =
+            entries.iter().map(|e| e.release.as_deref()).collect();
+        releases.sort_unstable();
+        releases.dedup();
+        // At most three releases per package (rotating), and always "no release".
+        let keep: Vec<Option<&str>> = std::iter::once(None)
+            .chain(
+                releases
+                    .iter()
+                    .copied()
+                    .flatten()
+                    .cycle()
+                    .skip(i)
+                    .take(releases.len().min(3))
+                    .map(Some),
+            )
+            .collect();
+        let upper_name = name.to_uppercase();
+        for version in probe_versions(entries, 24) {
+            for release in &keep {
+                let ecosystem = match release {
+                    Some(r) if i % 2 == 0 => format!("{eco}:{r}"),
+                    Some(r) => format!("{}:V{r}", eco.to_lowercase()),
+                    None => eco.to_string(),
+                };
+                let mut q = Query {
+                    ecosystem: &ecosystem,
+                    name,
+                    version: &version,
+                    ..Query::default()
+                };
+                match queries % 7 {
+                    3 => q.name = &upper_name,
+                    5 => {
+                        q.source_name = Some(name);
+                        q.name = "some-binary";
+                    }
+                    _ => {}
+                }
+                queries += 1;
+                let a = old.query(&q);
+                let b = new.query(&q);
+                let b_hits: Vec<(u32, FixState)> = b
+                    .hits
+                    .iter()
+                    .map(|h| (h.advisory, h.fix.to_state()))
+                    .collect();
+                let a_hits: Vec<(u32, FixState)> =
+                    a.hits.iter().map(|h| (h.advisory, h.fix.clone())).collect();
+                assert_eq!(a_hits, b_hits, "{q:?}");
+                assert_eq!(a.version_error, b.version_error, "{q:?}");
+                hits += a.hits.len();
+                errors += usize::from(a.version_error.is_some());
+                let scheme = scry_version::Scheme::for_ecosystem(&ecosystem);
+                let ma = reference::merge_by_alias(&old, &a.hits, scheme);
+                let mb = scry_match::merge_by_alias(new, &b.hits, scheme);
+                assert_eq!(ma.len(), mb.len(), "{q:?}");
+                for (x, y) in ma.iter().zip(&mb) {
+                    assert_eq!(
+                        (&x.id, &x.aliases, &x.advisories, &x.fix),
+                        (&y.id, &y.aliases, &y.advisories, &y.fix),
+                        "{q:?}"
+                    );
+                }
+                merged += ma.len();
+            }
+        }
+    }
+    // The probe reaches every kind of answer.
+    assert!(queries > 100_000, "{queries} queries");
+    assert!(
+        hits > 50_000 && errors > 1_000 && merged > 20_000,
+        "{hits} {errors} {merged}"
+    );
+    eprintln!("{queries} queries, {hits} hits, {errors} version errors, {merged} merged agree");
+}
