@@ -65,10 +65,10 @@ fn pools(index: &Index) -> (Vec<Pkg>, Vec<Pkg>) {
             for iv in &entry.intervals {
                 let mut candidates = Vec::new();
                 if let Some(l) = &iv.lower {
-                    candidates.push(l.to_string());
+                    candidates.push(l.text.to_string());
                 }
                 if let Upper::Fixed(v) = &iv.upper {
-                    candidates.push(v.to_string());
+                    candidates.push(v.text.to_string());
                 }
                 for v in candidates {
                     if tried > 3 {
@@ -126,12 +126,21 @@ fn package(p: &Pkg, i: usize) -> Package {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) as usize) % n.max(1)
     }
 }
 
-fn inventory(rng: &mut Lcg, vuln: &[Pkg], safe: &[Pkg], packages: usize, vulnerable: usize) -> Inventory {
+fn inventory(
+    rng: &mut Lcg,
+    vuln: &[Pkg],
+    safe: &[Pkg],
+    packages: usize,
+    vulnerable: usize,
+) -> Inventory {
     let mut pk = Vec::with_capacity(packages);
     for i in 0..vulnerable.min(packages) {
         pk.push(package(&vuln[rng.next(vuln.len())], i));
@@ -162,7 +171,10 @@ fn inventory(rng: &mut Lcg, vuln: &[Pkg], safe: &[Pkg], packages: usize, vulnera
 fn resource(i: usize, account: &str) -> ResourceInfo {
     let (ty, id) = match i % 10 {
         0..=6 => ("AWS_EC2_INSTANCE", format!("i-{i:017x}")),
-        7 | 8 => ("AWS_ECR_CONTAINER_IMAGE", format!("repo-{}/app:sha256-{i:064x}", i % 50)),
+        7 | 8 => (
+            "AWS_ECR_CONTAINER_IMAGE",
+            format!("repo-{}/app:sha256-{i:064x}", i % 50),
+        ),
         _ => ("AWS_LAMBDA_FUNCTION", format!("function-{i}")),
     };
     ResourceInfo {
@@ -200,13 +212,21 @@ fn changed_advisories(feed: &Path, out: &Path, n: usize) -> anyhow::Result<usize
             .with_context(|| format!("reading {}", f.display()))?;
         v["modified"] = now.clone().into();
         v["database_specific"] = serde_json::json!({"scry_bench": "changed"});
-        std::fs::write(out.join(f.file_name().unwrap_or_default()), serde_json::to_vec(&v)?)?;
+        std::fs::write(
+            out.join(f.file_name().unwrap_or_default()),
+            serde_json::to_vec(&v)?,
+        )?;
         written += 1;
     }
     Ok(written)
 }
 
-pub fn server(vulndata: &Path, resources: usize, packages: usize, threads: usize) -> anyhow::Result<ServerReport> {
+pub fn server(
+    vulndata: &Path,
+    resources: usize,
+    packages: usize,
+    threads: usize,
+) -> anyhow::Result<ServerReport> {
     let dir = tempfile::tempdir()?;
     let db_path = dir.path().join("advisories.db");
     let feeds: Vec<PathBuf> = ["alpine-secdb", "kev", "osv-go", "osv-pypi", "rustsec"]
@@ -214,22 +234,38 @@ pub fn server(vulndata: &Path, resources: usize, packages: usize, threads: usize
         .map(|f| vulndata.join(f))
         .filter(|p| p.is_dir())
         .collect();
-    anyhow::ensure!(!feeds.is_empty(), "no feeds under {} — pass --vulndata ../shared/vulndata", vulndata.display());
+    anyhow::ensure!(
+        !feeds.is_empty(),
+        "no feeds under {} — pass --vulndata ../shared/vulndata",
+        vulndata.display()
+    );
     VulnDb::create(&db_path)?.import(&feeds, chrono::Utc::now(), &mut |_| {})?;
     let store = Store::open(&dir.path().join("data/scry.db"))?;
     let master = MasterKey::from_hex(&"5c".repeat(32), "bench")?;
-    let svc = Arc::new(Service::new(store, master, db_path.clone(), "sc-local-1".into()));
+    let svc = Arc::new(Service::new(
+        store,
+        master,
+        db_path.clone(),
+        "sc-local-1".into(),
+    ));
     svc.refresh_intel()?;
     let intel = svc.intel().context("advisory database loaded")?;
     let (vuln, safe) = pools(&intel.loaded.index);
-    anyhow::ensure!(!vuln.is_empty() && !safe.is_empty(), "no packages to generate inventories from");
+    anyhow::ensure!(
+        !vuln.is_empty() && !safe.is_empty(),
+        "no packages to generate inventories from"
+    );
     let account = "111122223333";
-    svc.store.ensure_account(account, scry_server::service::now_ms())?;
+    svc.store
+        .ensure_account(account, scry_server::service::now_ms())?;
 
     // Calibrate: about 100 findings per inventory.
     let mut rng = Lcg(42);
     let probe = inventory(&mut rng, &vuln, &safe, 200, 200);
-    let per_pkg = svc.findings_for(&intel, &resource(0, account), &probe)?.len() as f64 / 200.0;
+    let per_pkg = svc
+        .findings_for(&intel, &resource(0, account), &probe)?
+        .len() as f64
+        / 200.0;
     let vulnerable = ((100.0 / per_pkg.max(0.01)).round() as usize).clamp(1, packages);
     drop(intel);
 
@@ -253,7 +289,8 @@ pub fn server(vulndata: &Path, resources: usize, packages: usize, threads: usize
             }));
         }
         for h in handles {
-            h.join().map_err(|_| anyhow::anyhow!("an ingest thread panicked"))??;
+            h.join()
+                .map_err(|_| anyhow::anyhow!("an ingest thread panicked"))??;
         }
         Ok(())
     })?;
@@ -265,13 +302,21 @@ pub fn server(vulndata: &Path, resources: usize, packages: usize, threads: usize
         role: "admin".into(),
         access_key_id: "bench".into(),
     };
-    let call = |op: Operation, body: &serde_json::Value| -> anyhow::Result<(f64, serde_json::Value)> {
-        let t = Instant::now();
-        let out = api::dispatch(&svc, &caller, op, body.to_string().as_bytes(), &Default::default(), "")
+    let call =
+        |op: Operation, body: &serde_json::Value| -> anyhow::Result<(f64, serde_json::Value)> {
+            let t = Instant::now();
+            let out = api::dispatch(
+                &svc,
+                &caller,
+                op,
+                body.to_string().as_bytes(),
+                &Default::default(),
+                "",
+            )
             .map_err(|e| anyhow::anyhow!("{}: {}", e.error_type(), e.to_body()))?;
-        let ms = t.elapsed().as_secs_f64() * 1e3;
-        Ok((ms, serde_json::from_slice(&out)?))
-    };
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            Ok((ms, serde_json::from_slice(&out)?))
+        };
     let filter = serde_json::json!({
         "severity": [{"comparison": "EQUALS", "value": "HIGH"}, {"comparison": "EQUALS", "value": "CRITICAL"}],
         "resourceType": [{"comparison": "EQUALS", "value": "AWS_EC2_INSTANCE"}]
@@ -293,14 +338,22 @@ pub fn server(vulndata: &Path, resources: usize, packages: usize, threads: usize
             }
         }
     }
-    for field in ["INSPECTOR_SCORE", "LAST_OBSERVED_AT", "VULNERABILITY_ID", "EPSS_SCORE"] {
+    for field in [
+        "INSPECTOR_SCORE",
+        "LAST_OBSERVED_AT",
+        "VULNERABILITY_ID",
+        "EPSS_SCORE",
+    ] {
         for _ in 0..10 {
             let body = serde_json::json!({"filterCriteria": filter, "maxResults": 100, "sortCriteria": {"field": field, "sortOrder": "DESC"}});
             lat.push(call(Operation::ListFindings, &body)?.0);
         }
     }
     lat.sort_by(f64::total_cmp);
-    let (agg_account, _) = call(Operation::ListFindingAggregations, &serde_json::json!({"aggregationType": "ACCOUNT"}))?;
+    let (agg_account, _) = call(
+        Operation::ListFindingAggregations,
+        &serde_json::json!({"aggregationType": "ACCOUNT"}),
+    )?;
     let (agg_inst, _) = call(
         Operation::ListFindingAggregations,
         &serde_json::json!({"aggregationType": "AWS_EC2_INSTANCE", "maxResults": 100}),

@@ -84,7 +84,11 @@ impl AssessCache {
     pub const LIMIT: usize = 200_000;
 
     fn get(&self, k: &CacheKey) -> Option<scry_vulndb::Assessment> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).get(k).cloned()
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(k)
+            .cloned()
     }
 
     fn put(&self, k: CacheKey, a: scry_vulndb::Assessment) {

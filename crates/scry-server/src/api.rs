@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use scry_store::{AggQuery, AggSort, CoverageGroup, FilterError, FilterRecord, FindingQuery, Group, SortField};
+use scry_store::{
+    AggQuery, AggSort, CoverageGroup, FilterError, FilterRecord, FindingQuery, Group, SortField,
+};
 use scry_wire::shapes::*;
 use scry_wire::{parse_request_parts, ApiError, Operation, PathParams, Request};
 use serde::Serialize;
@@ -22,7 +24,11 @@ pub struct Caller {
 /// Operations a `reader` key may call.
 fn read_only(op: Operation) -> bool {
     let n = op.name();
-    n.starts_with("List") || n.starts_with("Get") || n.starts_with("BatchGet") || n.starts_with("Search")
+    n.starts_with("List")
+        || n.starts_with("Get")
+        || n.starts_with("BatchGet")
+        || n.starts_with("Search")
+        || op == Operation::ScanSbom
 }
 
 fn internal<E: std::fmt::Display>(e: E) -> ApiError {
@@ -74,12 +80,16 @@ pub fn dispatch(
         Operation::BatchGetAccountStatus => run!(BatchGetAccountStatusRequest, account_status),
         Operation::GetConfiguration => run!(GetConfigurationRequest, get_configuration),
         Operation::UpdateConfiguration => run!(UpdateConfigurationRequest, update_configuration),
-        Operation::ListAccountPermissions => run!(ListAccountPermissionsRequest, account_permissions),
+        Operation::ListAccountPermissions => {
+            run!(ListAccountPermissionsRequest, account_permissions)
+        }
         Operation::ListFindings => run!(ListFindingsRequest, list_findings),
         Operation::ListFindingAggregations => run!(ListFindingAggregationsRequest, aggregations),
         Operation::BatchGetFindingDetails => run!(BatchGetFindingDetailsRequest, finding_details),
         Operation::ListCoverage => run!(ListCoverageRequest, list_coverage),
-        Operation::ListCoverageStatistics => run!(ListCoverageStatisticsRequest, coverage_statistics),
+        Operation::ListCoverageStatistics => {
+            run!(ListCoverageStatisticsRequest, coverage_statistics)
+        }
         Operation::CreateFilter => run!(CreateFilterRequest, create_filter),
         Operation::UpdateFilter => run!(UpdateFilterRequest, update_filter),
         Operation::DeleteFilter => run!(DeleteFilterRequest, delete_filter),
@@ -87,8 +97,30 @@ pub fn dispatch(
         Operation::TagResource => run!(TagResourceRequest, tag_resource),
         Operation::UntagResource => run!(UntagResourceRequest, untag_resource),
         Operation::ListTagsForResource => run!(ListTagsForResourceRequest, list_tags),
-        Operation::SearchVulnerabilities => run!(SearchVulnerabilitiesRequest, search_vulnerabilities),
+        Operation::SearchVulnerabilities => {
+            run!(SearchVulnerabilitiesRequest, search_vulnerabilities)
+        }
         Operation::ListUsageTotals => run!(ListUsageTotalsRequest, usage_totals),
+        Operation::CreateFindingsReport => run!(
+            CreateFindingsReportRequest,
+            crate::reports::create_findings_report
+        ),
+        Operation::GetFindingsReportStatus => run!(
+            GetFindingsReportStatusRequest,
+            crate::reports::get_findings_report_status
+        ),
+        Operation::CancelFindingsReport => run!(
+            CancelFindingsReportRequest,
+            crate::reports::cancel_findings_report
+        ),
+        Operation::CreateSbomExport => {
+            run!(CreateSbomExportRequest, crate::reports::create_sbom_export)
+        }
+        Operation::GetSbomExport => run!(GetSbomExportRequest, crate::reports::get_sbom_export),
+        Operation::CancelSbomExport => {
+            run!(CancelSbomExportRequest, crate::reports::cancel_sbom_export)
+        }
+        Operation::ScanSbom => run!(ScanSbomRequest, crate::reports::scan_sbom),
         other => Err(ApiError::not_implemented(other)),
     }
 }
@@ -121,7 +153,12 @@ fn own_accounts(caller: &Caller, ids: Option<&Vec<String>>) -> (Vec<String>, Vec
 }
 
 fn status_of(acc: &scry_store::Account, t: &str) -> String {
-    if acc.enabled(t) { "ENABLED" } else { "DISABLED" }.to_string()
+    if acc.enabled(t) {
+        "ENABLED"
+    } else {
+        "DISABLED"
+    }
+    .to_string()
 }
 
 fn account_shape(acc: &scry_store::Account) -> Account {
@@ -168,17 +205,30 @@ fn set_types(
 }
 
 fn enable(svc: &Service, caller: &Caller, req: EnableRequest) -> Result<EnableResponse, ApiError> {
-    let (accounts, failed) = set_types(svc, caller, req.account_ids.as_ref(), &req.resource_types, true)?;
+    let (accounts, failed) = set_types(
+        svc,
+        caller,
+        req.account_ids.as_ref(),
+        &req.resource_types,
+        true,
+    )?;
     Ok(EnableResponse {
         accounts,
         failed_accounts: Some(failed),
     })
 }
 
-fn disable(svc: &Service, caller: &Caller, req: DisableRequest) -> Result<DisableResponse, ApiError> {
+fn disable(
+    svc: &Service,
+    caller: &Caller,
+    req: DisableRequest,
+) -> Result<DisableResponse, ApiError> {
     // Without resourceTypes, Disable turns everything off.
     let types = req.resource_types.clone().unwrap_or_else(|| {
-        scry_store::SCAN_TYPES.iter().map(|s| s.to_string()).collect()
+        scry_store::SCAN_TYPES
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     });
     let (accounts, failed) = set_types(svc, caller, req.account_ids.as_ref(), &types, false)?;
     Ok(DisableResponse {
@@ -253,10 +303,12 @@ fn get_configuration(
                 status: Some("SUCCESS".into()),
                 updated_at: Some(ms_to_s(c.ecr_updated_at.unwrap_or(acc.created_at))),
                 pull_date_rescan_duration: Some(
-                    c.pull_date_rescan_duration.unwrap_or_else(|| "DAYS_180".into()),
+                    c.pull_date_rescan_duration
+                        .unwrap_or_else(|| "DAYS_180".into()),
                 ),
                 pull_date_rescan_mode: Some(
-                    c.pull_date_rescan_mode.unwrap_or_else(|| "LAST_PULL_DATE".into()),
+                    c.pull_date_rescan_mode
+                        .unwrap_or_else(|| "LAST_PULL_DATE".into()),
                 ),
             }),
         }),
@@ -305,7 +357,12 @@ fn account_permissions(
 ) -> Result<ListAccountPermissionsResponse, ApiError> {
     let mut permissions = Vec::new();
     let ops: &[&str] = if caller.role == "admin" {
-        &["ENABLE_SCANNING", "DISABLE_SCANNING", "ENABLE_REPOSITORY", "DISABLE_REPOSITORY"]
+        &[
+            "ENABLE_SCANNING",
+            "DISABLE_SCANNING",
+            "ENABLE_REPOSITORY",
+            "DISABLE_REPOSITORY",
+        ]
     } else {
         &[]
     };
@@ -368,14 +425,14 @@ pub fn finding_out(
     f.first_observed_at = ms_to_s(row.first_observed_at);
     f.last_observed_at = ms_to_s(row.last_observed_at);
     f.updated_at = Some(ms_to_s(row.updated_at));
-    if !tags.contains_key(&row.resource_pk) {
+    if let std::collections::btree_map::Entry::Vacant(e) = tags.entry(row.resource_pk) {
         let t = svc
             .store
             .resource_by_pk(row.resource_pk)
             .map_err(internal)?
             .map(|r| r.tags)
             .unwrap_or_default();
-        tags.insert(row.resource_pk, t);
+        e.insert(t);
     }
     if let Some(r) = f.resources.first_mut() {
         r.tags = tags[&row.resource_pk].clone();
@@ -409,8 +466,12 @@ fn list_findings(
     let mut pks: Vec<i64> = page.findings.iter().map(|f| f.resource_pk).collect();
     pks.sort_unstable();
     pks.dedup();
-    let mut tags: BTreeMap<i64, BTreeMap<String, String>> =
-        svc.store.tags(&pks).map_err(internal)?.into_iter().collect();
+    let mut tags: BTreeMap<i64, BTreeMap<String, String>> = svc
+        .store
+        .tags(&pks)
+        .map_err(internal)?
+        .into_iter()
+        .collect();
     let findings = page
         .findings
         .iter()
@@ -484,10 +545,16 @@ fn aggregations(
                 }
                 "sortOrder" => descending = v.as_str() != Some("ASC"),
                 "findingType" => {
-                    filter.insert("findingType".into(), serde_json::json!([{"comparison": "EQUALS", "value": v}]));
+                    filter.insert(
+                        "findingType".into(),
+                        serde_json::json!([{"comparison": "EQUALS", "value": v}]),
+                    );
                 }
                 "resourceType" => {
-                    filter.insert("resourceType".into(), serde_json::json!([{"comparison": "EQUALS", "value": v}]));
+                    filter.insert(
+                        "resourceType".into(),
+                        serde_json::json!([{"comparison": "EQUALS", "value": v}]),
+                    );
                 }
                 // Lists of string filters, named after the grouped field.
                 other => {
@@ -514,7 +581,10 @@ fn aggregations(
         }
     }
     if let Some(ids) = &req.account_ids {
-        filter.insert("awsAccountId".into(), serde_json::to_value(ids).map_err(internal)?);
+        filter.insert(
+            "awsAccountId".into(),
+            serde_json::to_value(ids).map_err(internal)?,
+        );
     }
     let c = criteria(Some(&serde_json::Value::Object(filter)))?;
     let hash = request_hash(&req);
@@ -557,83 +627,99 @@ fn aggregations(
                 affected_instances: Some(r.resources),
                 ..Default::default()
             }),
-            Group::EcrContainer => AggregationResponse::AwsEcrContainerAggregation(AwsEcrContainerAggregationResponse {
-                resource_id: key(r, 0),
-                image_sha: info.ecr_image_hash.clone(),
-                repository: info.ecr_repository.clone(),
-                architecture: info.ecr_architecture.clone(),
-                image_tags: Some(info.ecr_image_tags.clone()),
-                account_id: account(),
-                severity_counts: counts(r),
-                ..Default::default()
-            }),
-            Group::Ec2Instance => AggregationResponse::Ec2InstanceAggregation(Ec2InstanceAggregationResponse {
-                instance_id: key(r, 0),
-                ami: info.ec2_image_id.clone(),
-                operating_system: info.platform.clone(),
-                instance_tags: tags,
-                account_id: account(),
-                severity_counts: counts(r),
-                network_findings: Some(0),
-            }),
-            Group::FindingType => AggregationResponse::FindingTypeAggregation(FindingTypeAggregationResponse {
-                account_id: account(),
-                severity_counts: counts(r),
-                exploit_available_count: Some(r.exploit_available),
-                fix_available_count: Some(r.fix_available),
-                ..Default::default()
-            }),
-            Group::ImageLayer => AggregationResponse::ImageLayerAggregation(ImageLayerAggregationResponse {
-                repository: key(r, 0),
-                resource_id: key(r, 1),
-                layer_hash: key(r, 2),
-                account_id: caller.account_id.clone(),
-                severity_counts: counts(r),
-                ..Default::default()
-            }),
+            Group::EcrContainer => AggregationResponse::AwsEcrContainerAggregation(
+                AwsEcrContainerAggregationResponse {
+                    resource_id: key(r, 0),
+                    image_sha: info.ecr_image_hash.clone(),
+                    repository: info.ecr_repository.clone(),
+                    architecture: info.ecr_architecture.clone(),
+                    image_tags: Some(info.ecr_image_tags.clone()),
+                    account_id: account(),
+                    severity_counts: counts(r),
+                    ..Default::default()
+                },
+            ),
+            Group::Ec2Instance => {
+                AggregationResponse::Ec2InstanceAggregation(Ec2InstanceAggregationResponse {
+                    instance_id: key(r, 0),
+                    ami: info.ec2_image_id.clone(),
+                    operating_system: info.platform.clone(),
+                    instance_tags: tags,
+                    account_id: account(),
+                    severity_counts: counts(r),
+                    network_findings: Some(0),
+                })
+            }
+            Group::FindingType => {
+                AggregationResponse::FindingTypeAggregation(FindingTypeAggregationResponse {
+                    account_id: account(),
+                    severity_counts: counts(r),
+                    exploit_available_count: Some(r.exploit_available),
+                    fix_available_count: Some(r.fix_available),
+                    ..Default::default()
+                })
+            }
+            Group::ImageLayer => {
+                AggregationResponse::ImageLayerAggregation(ImageLayerAggregationResponse {
+                    repository: key(r, 0),
+                    resource_id: key(r, 1),
+                    layer_hash: key(r, 2),
+                    account_id: caller.account_id.clone(),
+                    severity_counts: counts(r),
+                    ..Default::default()
+                })
+            }
             Group::Package => AggregationResponse::PackageAggregation(PackageAggregationResponse {
                 package_name: key(r, 0),
                 account_id: account(),
                 severity_counts: counts(r),
             }),
-            Group::Repository => AggregationResponse::RepositoryAggregation(RepositoryAggregationResponse {
-                repository: key(r, 0),
-                account_id: account(),
-                severity_counts: counts(r),
-                affected_images: Some(r.resources),
-                ..Default::default()
-            }),
+            Group::Repository => {
+                AggregationResponse::RepositoryAggregation(RepositoryAggregationResponse {
+                    repository: key(r, 0),
+                    account_id: account(),
+                    severity_counts: counts(r),
+                    affected_images: Some(r.resources),
+                    ..Default::default()
+                })
+            }
             Group::Title => AggregationResponse::TitleAggregation(TitleAggregationResponse {
                 title: key(r, 0),
                 vulnerability_id: Some(key(r, 1)),
                 account_id: account(),
                 severity_counts: counts(r),
             }),
-            Group::LambdaLayer => AggregationResponse::LambdaLayerAggregation(LambdaLayerAggregationResponse {
-                function_name: info.lambda_name.clone().unwrap_or_else(|| key(r, 0)),
-                resource_id: key(r, 0),
-                layer_arn: key(r, 1),
-                account_id: caller.account_id.clone(),
-                severity_counts: counts(r),
-            }),
-            Group::LambdaFunction => AggregationResponse::LambdaFunctionAggregation(LambdaFunctionAggregationResponse {
-                resource_id: key(r, 0),
-                function_name: info.lambda_name.clone(),
-                runtime: info.lambda_runtime.clone(),
-                lambda_tags: tags,
-                account_id: account(),
-                severity_counts: counts(r),
-                last_modified_at: info.lambda_modified_at.map(ms_to_s),
-            }),
-            Group::CodeRepository => AggregationResponse::CodeRepositoryAggregation(CodeRepositoryAggregationResponse {
-                project_names: key(r, 0),
-                severity_counts: counts(r),
-                exploit_available_active_findings_count: Some(r.exploit_available),
-                fix_available_active_findings_count: Some(r.fix_available),
-                account_id: account(),
-                resource_id: Some(key(r, 0)),
-                ..Default::default()
-            }),
+            Group::LambdaLayer => {
+                AggregationResponse::LambdaLayerAggregation(LambdaLayerAggregationResponse {
+                    function_name: info.lambda_name.clone().unwrap_or_else(|| key(r, 0)),
+                    resource_id: key(r, 0),
+                    layer_arn: key(r, 1),
+                    account_id: caller.account_id.clone(),
+                    severity_counts: counts(r),
+                })
+            }
+            Group::LambdaFunction => {
+                AggregationResponse::LambdaFunctionAggregation(LambdaFunctionAggregationResponse {
+                    resource_id: key(r, 0),
+                    function_name: info.lambda_name.clone(),
+                    runtime: info.lambda_runtime.clone(),
+                    lambda_tags: tags,
+                    account_id: account(),
+                    severity_counts: counts(r),
+                    last_modified_at: info.lambda_modified_at.map(ms_to_s),
+                })
+            }
+            Group::CodeRepository => {
+                AggregationResponse::CodeRepositoryAggregation(CodeRepositoryAggregationResponse {
+                    project_names: key(r, 0),
+                    severity_counts: counts(r),
+                    exploit_available_active_findings_count: Some(r.exploit_available),
+                    fix_available_active_findings_count: Some(r.fix_available),
+                    account_id: account(),
+                    resource_id: Some(key(r, 0)),
+                    ..Default::default()
+                })
+            }
         });
     }
     Ok(ListFindingAggregationsResponse {
@@ -675,16 +761,28 @@ fn finding_details(
         details.push(FindingDetail {
             finding_arn: Some(arn.clone()),
             cisa_data: kev.as_ref().map(|k| CisaData {
-                date_added: k.date_added.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp() as f64),
-                date_due: k.due_date.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc().timestamp() as f64),
+                date_added: k
+                    .date_added
+                    .and_hms_opt(0, 0, 0)
+                    .map(|d| d.and_utc().timestamp() as f64),
+                date_due: k
+                    .due_date
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|d| d.and_utc().timestamp() as f64),
                 action: Some(k.required_action.clone()),
             }),
             reference_urls: pvd.map(|p| p.reference_urls.clone()),
             cwes: Some(cwes),
             epss_score: f.epss.as_ref().map(|e| e.score),
             exploit_observed: kev.as_ref().map(|k| ExploitObserved {
-                last_seen: k.date_added.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp() as f64),
-                first_seen: k.date_added.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp() as f64),
+                last_seen: k
+                    .date_added
+                    .and_hms_opt(0, 0, 0)
+                    .map(|d| d.and_utc().timestamp() as f64),
+                first_seen: k
+                    .date_added
+                    .and_hms_opt(0, 0, 0)
+                    .map(|d| d.and_utc().timestamp() as f64),
             }),
             ..Default::default()
         });
@@ -697,7 +795,12 @@ fn finding_details(
 
 /// CWE ids of a vulnerability: NVD's and the advisory's own `cwe_ids`.
 fn cwes_of(db: &scry_vulndb::VulnDb, id: &str) -> Vec<String> {
-    let mut out: Vec<String> = db.nvd(id).ok().flatten().map(|n| n.cwes).unwrap_or_default();
+    let mut out: Vec<String> = db
+        .nvd(id)
+        .ok()
+        .flatten()
+        .map(|n| n.cwes)
+        .unwrap_or_default();
     if let Some(a) = db.advisory(id).ok().flatten() {
         if let Some(serde_json::Value::Array(ids)) =
             a.database_specific.as_ref().and_then(|d| d.get("cwe_ids"))
@@ -799,7 +902,9 @@ fn coverage_statistics(
         Some("RESOURCE_TYPE") => Some(CoverageGroup::ResourceType),
         Some("ECR_REPOSITORY_NAME") => Some(CoverageGroup::EcrRepositoryName),
         Some(other) => {
-            return Err(ApiError::invalid(format!("groupBy {other} is not supported")))
+            return Err(ApiError::invalid(format!(
+                "groupBy {other} is not supported"
+            )))
         }
     };
     let (groups, total) = svc
@@ -837,7 +942,10 @@ fn filter_error(e: FilterError, arn: &str) -> ApiError {
             "a filter named {name:?} already exists in this account; choose another name"
         )),
         FilterError::Quota => ApiError::quota_exceeded(
-            format!("an account holds at most {} filters", scry_store::MAX_FILTERS),
+            format!(
+                "an account holds at most {} filters",
+                scry_store::MAX_FILTERS
+            ),
             arn.to_string(),
         ),
         FilterError::NotFound(a) => ApiError::not_found(format!("no filter {a} in this account")),
@@ -865,7 +973,9 @@ fn create_filter(
     req: CreateFilterRequest,
 ) -> Result<CreateFilterResponse, ApiError> {
     let now = now_ms();
-    svc.store.ensure_account(&caller.account_id, now).map_err(internal)?;
+    svc.store
+        .ensure_account(&caller.account_id, now)
+        .map_err(internal)?;
     let arn = filter_arn(svc, &caller.account_id);
     let rec = FilterRecord {
         arn: arn.clone(),
@@ -899,7 +1009,10 @@ fn update_filter(
         .filter(&caller.account_id, &req.filter_arn)
         .map_err(internal)?
     else {
-        return Err(ApiError::not_found(format!("no filter {} in this account", req.filter_arn)));
+        return Err(ApiError::not_found(format!(
+            "no filter {} in this account",
+            req.filter_arn
+        )));
     };
     if let Some(a) = req.action {
         rec.action = a;
@@ -988,7 +1101,11 @@ fn tag_resource(
         return Err(ApiError::invalid("a resource holds at most 50 tags"));
     }
     svc.store
-        .set_filter_tags(&caller.account_id, &f.arn, &serde_json::to_string(&tags).map_err(internal)?)
+        .set_filter_tags(
+            &caller.account_id,
+            &f.arn,
+            &serde_json::to_string(&tags).map_err(internal)?,
+        )
         .map_err(internal)?;
     Ok(TagResourceResponse::default())
 }
@@ -1004,7 +1121,11 @@ fn untag_resource(
         tags.remove(k);
     }
     svc.store
-        .set_filter_tags(&caller.account_id, &f.arn, &serde_json::to_string(&tags).map_err(internal)?)
+        .set_filter_tags(
+            &caller.account_id,
+            &f.arn,
+            &serde_json::to_string(&tags).map_err(internal)?,
+        )
         .map_err(internal)?;
     Ok(UntagResourceResponse::default())
 }
@@ -1050,17 +1171,32 @@ fn search_vulnerabilities(
         out.push(Vulnerability {
             id: a.id.clone(),
             cwes: Some(cwes_of(&intel.db, &a.id)),
-            source: Some(if a.id.starts_with("CVE-") { "NVD" } else { "OSV" }.into()),
+            source: Some(
+                if a.id.starts_with("CVE-") {
+                    "NVD"
+                } else {
+                    "OSV"
+                }
+                .into(),
+            ),
             description: a.details.clone().or_else(|| a.summary.clone()),
             related_vulnerabilities: Some(a.aliases.clone()),
             cvss3,
             vendor_created_at: a.published.map(|t| t.timestamp() as f64),
             vendor_updated_at: Some(a.modified.timestamp() as f64),
             reference_urls: Some(a.references.iter().map(|r| r.url.clone()).collect()),
-            epss: epss.map(|e| Epss { score: Some(e.epss) }),
+            epss: epss.map(|e| Epss {
+                score: Some(e.epss),
+            }),
             cisa_data: kev.map(|k| CisaData {
-                date_added: k.date_added.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp() as f64),
-                date_due: k.due_date.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc().timestamp() as f64),
+                date_added: k
+                    .date_added
+                    .and_hms_opt(0, 0, 0)
+                    .map(|d| d.and_utc().timestamp() as f64),
+                date_due: k
+                    .due_date
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|d| d.and_utc().timestamp() as f64),
                 action: Some(k.required_action.clone()),
             }),
             ..Default::default()
@@ -1077,7 +1213,10 @@ fn usage_totals(
     caller: &Caller,
     _req: ListUsageTotalsRequest,
 ) -> Result<ListUsageTotalsResponse, ApiError> {
-    let counts = svc.store.resource_counts(&caller.account_id).map_err(internal)?;
+    let counts = svc
+        .store
+        .resource_counts(&caller.account_id)
+        .map_err(internal)?;
     let usage = counts
         .into_iter()
         .filter_map(|(t, n)| {

@@ -91,7 +91,7 @@ fn cond(f: &Field, v: &Value) -> Option<Cond> {
     }
     if matches!(f, Field::VulnerablePackages) {
         let s = |k: &str| v.get(k).and_then(str_cond);
-        return Some(Cond::Package(PackageCond {
+        return Some(Cond::Package(Box::new(PackageCond {
             name: s("name"),
             version: s("version"),
             epoch: v
@@ -102,7 +102,7 @@ fn cond(f: &Field, v: &Value) -> Option<Cond> {
             file_path: s("filePath"),
             source_layer_hash: s("sourceLayerHash"),
             source_lambda_layer_arn: s("sourceLambdaLayerArn"),
-        }));
+        })));
     }
     if v.get("comparison").is_some() {
         return Some(match str_cond(v)? {
@@ -179,7 +179,11 @@ pub fn request_hash<T: Serialize>(req: &T) -> String {
 }
 
 pub fn encode_token<T: Serialize>(hash: &str, at: &T) -> String {
-    let json = serde_json::to_vec(&Token { h: hash.to_string(), at }).unwrap_or_default();
+    let json = serde_json::to_vec(&Token {
+        h: hash.to_string(),
+        at,
+    })
+    .unwrap_or_default();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
 
@@ -226,13 +230,21 @@ mod tests {
         );
         assert_eq!(
             find(Field::FirstObservedAt),
-            vec![Cond::Range { lo: Some(1.7e12), hi: None }]
+            vec![Cond::Range {
+                lo: Some(1.7e12),
+                hi: None
+            }]
         );
         assert_eq!(
             find(Field::ResourceTags),
-            vec![Cond::Tag { key: "env".into(), value: Some("prod".into()) }]
+            vec![Cond::Tag {
+                key: "env".into(),
+                value: Some("prod".into())
+            }]
         );
-        assert!(matches!(&find(Field::VulnerablePackages)[0], Cond::Package(p) if p.name == Some(StrCond::Equals("openssl".into()))));
+        assert!(
+            matches!(&find(Field::VulnerablePackages)[0], Cond::Package(p) if p.name == Some(StrCond::Equals("openssl".into())))
+        );
         assert_eq!(find(Field::NoData("portRange".into())).len(), 1);
     }
 

@@ -45,9 +45,13 @@ async fn readyz(State(app): State<App>) -> Response<Body> {
         (true, true) => (StatusCode::OK, "ready\n".to_string()),
         (true, false) => (
             StatusCode::OK,
-            "ready (no advisory database loaded yet: findings appear after `scry db import`)\n".into(),
+            "ready (no advisory database loaded yet: findings appear after `scry db import`)\n"
+                .into(),
         ),
-        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "the findings store does not answer\n".into()),
+        (false, _) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the findings store does not answer\n".into(),
+        ),
     };
     Response::builder()
         .status(status)
@@ -67,7 +71,14 @@ fn request_id() -> String {
     let mut b = [0u8; 16];
     getrandom::getrandom(&mut b).unwrap_or_default();
     let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 fn error_response(e: &ApiError, rid: &str) -> Response<Body> {
@@ -189,12 +200,21 @@ async fn handle(
         };
         let span = tracing::info_span!("op", op = op.name(), account = %caller.account_id);
         let _g = span.enter();
-        api::dispatch(&app2.svc, &caller, op, &body, &params, uri.query().unwrap_or(""))
+        api::dispatch(
+            &app2.svc,
+            &caller,
+            op,
+            &body,
+            &params,
+            uri.query().unwrap_or(""),
+        )
     })
     .await
     .unwrap_or_else(|e| {
         tracing::error!(error = %e, "handler panicked");
-        Err(ApiError::internal("Scry failed to answer; the server log has the cause"))
+        Err(ApiError::internal(
+            "Scry failed to answer; the server log has the cause",
+        ))
     });
     match result {
         Ok(body) => {

@@ -16,6 +16,7 @@ pub mod convert;
 pub mod http;
 pub mod metrics;
 pub mod push;
+pub mod reports;
 pub mod service;
 
 use std::net::SocketAddr;
@@ -63,9 +64,17 @@ pub async fn serve(cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Resul
     let (store, master) = open_data_dir(&cfg.data_dir, cfg.master_key.as_deref())?;
     let failed = store.fail_interrupted_jobs(service::now_ms())?;
     if failed > 0 {
-        tracing::warn!(failed, "jobs interrupted by the last stop were marked FAILED");
+        tracing::warn!(
+            failed,
+            "jobs interrupted by the last stop were marked FAILED"
+        );
     }
-    let svc = Arc::new(Service::new(store, master, cfg.db.clone(), cfg.region.clone()));
+    let svc = Arc::new(Service::new(
+        store,
+        master,
+        cfg.db.clone(),
+        cfg.region.clone(),
+    ));
     {
         let svc = svc.clone();
         tokio::task::spawn_blocking(move || {
@@ -89,7 +98,12 @@ pub async fn serve(cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Resul
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
-        .with_context(|| format!("listening on {} (is another server running? pass --listen)", cfg.listen))?;
+        .with_context(|| {
+            format!(
+                "listening on {} (is another server running? pass --listen)",
+                cfg.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
     // Follow the advisory database.
     let follower = {
@@ -123,7 +137,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

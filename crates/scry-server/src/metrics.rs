@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use crate::service::Service;
 
-const BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 #[derive(Default)]
 struct Series {
@@ -50,11 +52,24 @@ impl Metrics {
         use std::fmt::Write;
         let mut out = String::new();
         out.push_str("# HELP scry_requests_total API requests by operation and HTTP status.\n# TYPE scry_requests_total counter\n");
-        for ((op, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            let _ = writeln!(out, "scry_requests_total{{operation=\"{op}\",status=\"{status}\"}} {n}");
+        for ((op, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "scry_requests_total{{operation=\"{op}\",status=\"{status}\"}} {n}"
+            );
         }
         out.push_str("# HELP scry_request_duration_seconds API request latency.\n# TYPE scry_request_duration_seconds histogram\n");
-        for (op, s) in self.latency.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for (op, s) in self
+            .latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
@@ -62,9 +77,21 @@ impl Metrics {
                     s.buckets[i]
                 );
             }
-            let _ = writeln!(out, "scry_request_duration_seconds_bucket{{operation=\"{op}\",le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "scry_request_duration_seconds_sum{{operation=\"{op}\"}} {}", s.sum);
-            let _ = writeln!(out, "scry_request_duration_seconds_count{{operation=\"{op}\"}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "scry_request_duration_seconds_bucket{{operation=\"{op}\",le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "scry_request_duration_seconds_sum{{operation=\"{op}\"}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "scry_request_duration_seconds_count{{operation=\"{op}\"}} {}",
+                s.count
+            );
         }
         let generation = svc.intel().map_or(-1, |i| i.loaded.generation);
         let _ = writeln!(out, "# HELP scry_advisory_generation Generation of the loaded advisory database (-1: none).\n# TYPE scry_advisory_generation gauge\nscry_advisory_generation {generation}");

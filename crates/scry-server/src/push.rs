@@ -89,12 +89,10 @@ pub fn dispatch(
         tags: req.tags,
     };
     let arn = info.arn.clone();
-    let summary = svc
-        .ingest(info, &inv, "push")
-        .map_err(|e| {
-            tracing::error!(error = %e, "ingest failed");
-            ApiError::internal("Scry could not store the inventory; the server log has the cause")
-        })?;
+    let summary = svc.ingest(info, &inv, "push").map_err(|e| {
+        tracing::error!(error = %e, "ingest failed");
+        ApiError::internal("Scry could not store the inventory; the server log has the cause")
+    })?;
     let out = PushResult {
         resource_arn: arn,
         packages: inv.packages.len(),

@@ -55,6 +55,12 @@ pub struct Reevaluation {
     pub seconds: f64,
 }
 
+/// A scan waiting for the group commit, and where its summary goes.
+type Waiting = (
+    ScanWrite,
+    std::sync::mpsc::Sender<Result<ScanSummary, String>>,
+);
+
 pub struct Service {
     pub store: Store,
     pub master: MasterKey,
@@ -64,7 +70,7 @@ pub struct Service {
     /// Serializes reloads.
     reload: Mutex<()>,
     /// Group commit: scans waiting to be written, and the lock the writing caller holds.
-    pending: Mutex<Vec<(ScanWrite, std::sync::mpsc::Sender<Result<ScanSummary, String>>)>>,
+    pending: Mutex<Vec<Waiting>>,
     leader: Mutex<()>,
     pub started: Instant,
 }
@@ -177,12 +183,11 @@ impl Service {
             .and_then(|v| v.parse().ok())
             .unwrap_or(-1);
         let (changed, last_seq) = db.changes_since(applied.max(0))?;
-        *self.intel.write().unwrap_or_else(|e| e.into_inner()) =
-            Some(Arc::new(Intel {
-                db,
-                loaded,
-                cache: Default::default(),
-            }));
+        *self.intel.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Intel {
+            db,
+            loaded,
+            cache: Default::default(),
+        }));
         let mut re = Reevaluation {
             generation,
             ..Default::default()
@@ -239,12 +244,11 @@ impl Service {
                 let Some((res, body)) = self.store.inventory(*pk)? else {
                     continue;
                 };
-                let inv: Inventory = serde_json::from_slice(&body).map_err(|e| {
-                    scry_store::StoreError::Corrupt {
+                let inv: Inventory =
+                    serde_json::from_slice(&body).map_err(|e| scry_store::StoreError::Corrupt {
                         what: "inventory",
                         reason: e.to_string(),
-                    }
-                })?;
+                    })?;
                 let mut touched: BTreeSet<String> = BTreeSet::new();
                 let subset = Inventory {
                     distro: inv.distro.clone(),
@@ -299,7 +303,9 @@ impl Service {
         let Some(intel) = self.intel() else {
             return Ok(0);
         };
-        let pks = self.store.resources_with_inventory(account, resource_type)?;
+        let pks = self
+            .store
+            .resources_with_inventory(account, resource_type)?;
         let now = now_ms();
         for chunk in pks.chunks(64) {
             let mut writes = Vec::new();
@@ -310,12 +316,11 @@ impl Service {
                 let Some((res, body)) = self.store.inventory(*pk)? else {
                     continue;
                 };
-                let inv: Inventory = serde_json::from_slice(&body).map_err(|e| {
-                    scry_store::StoreError::Corrupt {
+                let inv: Inventory =
+                    serde_json::from_slice(&body).map_err(|e| scry_store::StoreError::Corrupt {
                         what: "inventory",
                         reason: e.to_string(),
-                    }
-                })?;
+                    })?;
                 let findings = self.findings_for(&intel, &res.info, &inv)?;
                 writes.push(ScanWrite {
                     resource: ResourceInfo {
@@ -341,8 +346,10 @@ impl Service {
         let Some(acc) = self.store.account(account)? else {
             return Ok(false);
         };
-        Ok(scry_store::scan_type_of_resource_type(&res.info.resource_type)
-            .is_some_and(|t| acc.enabled(t)))
+        Ok(
+            scry_store::scan_type_of_resource_type(&res.info.resource_type)
+                .is_some_and(|t| acc.enabled(t)),
+        )
     }
 
     /// Matches an inventory and builds the findings to store.
@@ -410,7 +417,10 @@ impl Service {
                     ("INACTIVE", "NO_INVENTORY")
                 } else if inventory.distro.is_none()
                     && resource.resource_type == "AWS_EC2_INSTANCE"
-                    && inventory.packages.iter().all(|p| is_os_cataloger(&p.found_by))
+                    && inventory
+                        .packages
+                        .iter()
+                        .all(|p| is_os_cataloger(&p.found_by))
                 {
                     ("INACTIVE", "UNSUPPORTED_OS")
                 } else {
@@ -418,11 +428,16 @@ impl Service {
                 };
                 let t = Instant::now();
                 let f = self.findings_for(i, &resource, inventory)?;
-                tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, findings = f.len(), "matched");
+                tracing::debug!(
+                    ms = t.elapsed().as_secs_f64() * 1e3,
+                    findings = f.len(),
+                    "matched"
+                );
                 (f, status)
             }
         };
-        let body = serde_json::to_vec(inventory).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        let body =
+            serde_json::to_vec(inventory).map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let write = ScanWrite {
             inventory: Some(InventoryRecord {
                 collected_at: now,
@@ -431,7 +446,11 @@ impl Service {
                 packages: inventory.packages.len(),
             }),
             findings,
-            scope: if enabled { Scope::All } else { Scope::Components(Vec::new()) },
+            scope: if enabled {
+                Scope::All
+            } else {
+                Scope::Components(Vec::new())
+            },
             trigger: trigger.into(),
             status: (status.0.into(), status.1.into()),
             resource,
@@ -456,7 +475,8 @@ impl Service {
             if let Ok(r) = rx.try_recv() {
                 return r.map_err(ServiceError::Invalid);
             }
-            let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+            let batch =
+                std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
             if batch.is_empty() {
                 continue;
             }
@@ -476,7 +496,11 @@ impl Service {
                     }
                 }
             }
-            tracing::debug!(ms = t.elapsed().as_secs_f64() * 1e3, scans = writes.len(), "stored");
+            tracing::debug!(
+                ms = t.elapsed().as_secs_f64() * 1e3,
+                scans = writes.len(),
+                "stored"
+            );
         }
     }
 
@@ -515,7 +539,13 @@ fn new_finding(
     let w = to_wire(pf, res, epoch, epoch);
     let f = &pf.finding;
     let p = &pf.package;
-    let key = finding_id(&res.account, &res.id, &f.vulnerability_id, &p.name, &p.location);
+    let key = finding_id(
+        &res.account,
+        &res.id,
+        &f.vulnerability_id,
+        &p.name,
+        &p.location,
+    );
     let vp = w
         .package_vulnerability_details
         .as_ref()

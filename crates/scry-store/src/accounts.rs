@@ -29,6 +29,9 @@ impl Account {
     }
 }
 
+/// A key as listed: (access key id, account, role, created at, disabled).
+pub type KeyListing = (String, String, String, i64, bool);
+
 /// An access key as stored, with its secret unsealed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AccessKey {
@@ -200,12 +203,11 @@ impl Store {
         let Some((account_id, role, sealed, created_at, disabled)) = row else {
             return Ok(None);
         };
-        let secret = String::from_utf8(master.unseal(&sealed)?).map_err(|_| {
-            StoreError::Corrupt {
+        let secret =
+            String::from_utf8(master.unseal(&sealed)?).map_err(|_| StoreError::Corrupt {
                 what: "access key",
                 reason: "secret is not UTF-8".into(),
-            }
-        })?;
+            })?;
         Ok(Some(AccessKey {
             access_key_id: access_key_id.into(),
             account_id,
@@ -217,10 +219,7 @@ impl Store {
     }
 
     /// Keys of an account (or all), without secrets: (id, account, role, created, disabled).
-    pub fn list_keys(
-        &self,
-        account_id: Option<&str>,
-    ) -> Result<Vec<(String, String, String, i64, bool)>, StoreError> {
+    pub fn list_keys(&self, account_id: Option<&str>) -> Result<Vec<KeyListing>, StoreError> {
         let conn = self.read();
         let mut st = conn
             .prepare_cached(

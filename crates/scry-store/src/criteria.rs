@@ -29,10 +29,16 @@ pub enum Cond {
     Prefix(String),
     NotEquals(String),
     /// Inclusive bounds. Times are milliseconds since the epoch.
-    Range { lo: Option<f64>, hi: Option<f64> },
+    Range {
+        lo: Option<f64>,
+        hi: Option<f64>,
+    },
     /// A resource tag with this key (and value, when given).
-    Tag { key: String, value: Option<String> },
-    Package(PackageCond),
+    Tag {
+        key: String,
+        value: Option<String>,
+    },
+    Package(Box<PackageCond>),
 }
 
 /// A vulnerable package: every given part must match.
@@ -208,6 +214,14 @@ pub struct Sql {
 }
 
 impl Sql {
+    /// A statement's text so far and its first parameters.
+    pub fn new(text: impl Into<String>, params: Vec<Param>) -> Sql {
+        Sql {
+            text: text.into(),
+            params,
+        }
+    }
+
     fn push(&mut self, p: Param) -> &mut Sql {
         self.params.push(p);
         self.text.push('?');

@@ -219,7 +219,12 @@ impl Store {
     }
 
     /// Replaces a filter's tags (TagResource / UntagResource on a filter ARN).
-    pub fn set_filter_tags(&self, account_id: &str, arn: &str, tags: &str) -> Result<bool, StoreError> {
+    pub fn set_filter_tags(
+        &self,
+        account_id: &str,
+        arn: &str,
+        tags: &str,
+    ) -> Result<bool, StoreError> {
         let n = self
             .write()
             .execute(

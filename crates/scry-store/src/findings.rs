@@ -256,7 +256,11 @@ fn decompress(what: &'static str, body: &[u8]) -> Result<Vec<u8>, StoreError> {
     let size = usize::try_from(size)
         .ok()
         .filter(|s| *s <= MAX_BODY)
-        .ok_or_else(|| corrupt(format!("{size} bytes when decompressed, more than {MAX_BODY}")))?;
+        .ok_or_else(|| {
+            corrupt(format!(
+                "{size} bytes when decompressed, more than {MAX_BODY}"
+            ))
+        })?;
     zstd::bulk::decompress(body, size.max(1)).map_err(|e| corrupt(e.to_string()))
 }
 
@@ -271,7 +275,9 @@ pub(crate) fn tags_of_many(
         .doing("reading tags")?;
     for pk in pks {
         let rows = st
-            .query_map([pk], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .query_map([pk], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
             .doing("reading tags")?;
         let entry = out.entry(*pk).or_default();
         for row in rows {
@@ -467,11 +473,12 @@ impl Store {
     /// One page of findings.
     pub fn list_findings(&self, q: &FindingQuery<'_>) -> Result<FindingPage, StoreError> {
         let expr = q.sort.expr();
-        let mut sql = Sql::default();
-        sql.text = format!(
+        let mut sql = Sql::new(
+            format!(
             "SELECT {FINDING_COLUMNS}, {expr} FROM findings f JOIN resources r ON r.pk = f.resource_pk WHERE f.account_id = ?"
+        ),
+            vec![Param::Text(q.account_id.into())],
         );
-        sql.params.push(Param::Text(q.account_id.into()));
         criteria::compile(q.criteria, Over::Findings, &mut sql);
         let (cmp, order) = if q.descending {
             ("<", "DESC")
@@ -480,8 +487,9 @@ impl Store {
         };
         if let Some(c) = &q.after {
             let v = value_param(&c.value);
-            sql.text
-                .push_str(&format!(" AND ({expr} {cmp} ? OR ({expr} = ? AND f.id > ?))"));
+            sql.text.push_str(&format!(
+                " AND ({expr} {cmp} ? OR ({expr} = ? AND f.id > ?))"
+            ));
             sql.params.push(v.clone());
             sql.params.push(v);
             sql.params.push(Param::Int(c.id));
@@ -523,9 +531,10 @@ impl Store {
 
     /// Counts the findings matching criteria.
     pub fn count_findings(&self, account_id: &str, c: &Criteria) -> Result<i64, StoreError> {
-        let mut sql = Sql::default();
-        sql.text = "SELECT count(*) FROM findings f JOIN resources r ON r.pk = f.resource_pk WHERE f.account_id = ?".into();
-        sql.params.push(Param::Text(account_id.into()));
+        let mut sql = Sql::new(
+            "SELECT count(*) FROM findings f JOIN resources r ON r.pk = f.resource_pk WHERE f.account_id = ?",
+            vec![Param::Text(account_id.into())],
+        );
         criteria::compile(c, Over::Findings, &mut sql);
         let conn = self.read();
         let mut st = conn.prepare_cached(&sql.text).doing("counting findings")?;
@@ -845,7 +854,8 @@ fn write_inventory(
                 Some(id) => id,
                 None => {
                     added.push(k.clone());
-                    add.query_row([k], |r| r.get(0)).doing("numbering components")?
+                    add.query_row([k], |r| r.get(0))
+                        .doing("numbering components")?
                 }
             };
             let id = u32::try_from(id).unwrap_or(u32::MAX);
@@ -904,7 +914,10 @@ fn reconcile_findings(
             .doing("reading stored findings")?;
         for row in rows {
             let (s, component) = row.doing("reading stored findings")?;
-            if scope.as_ref().is_none_or(|k| k.contains(component.as_str())) {
+            if scope
+                .as_ref()
+                .is_none_or(|k| k.contains(component.as_str()))
+            {
                 stored.push(s);
             }
         }
@@ -1080,9 +1093,10 @@ fn apply_suppression(
     rules: &[Criteria],
     now: i64,
 ) -> Result<usize, StoreError> {
-    let mut matching = Sql::default();
-    matching.text = "SELECT f.id FROM findings f JOIN resources r ON r.pk = f.resource_pk WHERE f.account_id = ?".into();
-    matching.params.push(Param::Text(account.into()));
+    let mut matching = Sql::new(
+        "SELECT f.id FROM findings f JOIN resources r ON r.pk = f.resource_pk WHERE f.account_id = ?",
+        vec![Param::Text(account.into())],
+    );
     if let Some(pk) = resource_pk {
         matching.text.push_str(" AND f.resource_pk = ?");
         matching.params.push(Param::Int(pk));
@@ -1107,7 +1121,10 @@ fn apply_suppression(
         ""
     };
     let mut changed = 0;
-    for (from, to, op) in [("ACTIVE", "SUPPRESSED", "IN"), ("SUPPRESSED", "ACTIVE", "NOT IN")] {
+    for (from, to, op) in [
+        ("ACTIVE", "SUPPRESSED", "IN"),
+        ("SUPPRESSED", "ACTIVE", "NOT IN"),
+    ] {
         let text = format!(
             "UPDATE findings SET status = '{to}', updated_at = ? WHERE account_id = ?{scope} AND status = '{from}' AND id {op} ({})",
             matching.text

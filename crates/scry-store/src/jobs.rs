@@ -42,7 +42,9 @@ impl Store {
     pub fn create_job(&self, j: &Job) -> Result<(), StoreError> {
         self.write()
             .execute(
-                &format!("INSERT INTO jobs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                &format!(
+                    "INSERT INTO jobs ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ),
                 rusqlite::params![
                     j.id,
                     j.account_id,

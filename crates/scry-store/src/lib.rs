@@ -34,9 +34,9 @@ pub use accounts::*;
 pub use filters::*;
 pub use findings::*;
 pub use jobs::*;
-pub use views::*;
 pub use schema::SCHEMA_VERSION;
 pub use seal::{MasterKey, SealError};
+pub use views::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -28,12 +28,24 @@ pub struct Stored {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Insert new finding number `new`.
-    Open { new: usize },
+    Open {
+        new: usize,
+    },
     /// Stored `id` comes back as new finding `new`; `fresh` when outside the reopen window.
-    Reopen { id: i64, new: usize, fresh: bool },
+    Reopen {
+        id: i64,
+        new: usize,
+        fresh: bool,
+    },
     /// Stored `id` seen again as `new`; `changed` when its content differs.
-    Refresh { id: i64, new: usize, changed: bool },
-    Close { id: i64 },
+    Refresh {
+        id: i64,
+        new: usize,
+        changed: bool,
+    },
+    Close {
+        id: i64,
+    },
 }
 
 /// Plans the lifecycle steps. `new` are (key, content hash) of what the scan found; a key
@@ -107,10 +119,26 @@ mod tests {
         assert_eq!(
             steps,
             vec![
-                Step::Refresh { id: 1, new: 0, changed: false },
-                Step::Refresh { id: 2, new: 1, changed: true },
-                Step::Reopen { id: 4, new: 2, fresh: false },
-                Step::Reopen { id: 5, new: 3, fresh: true },
+                Step::Refresh {
+                    id: 1,
+                    new: 0,
+                    changed: false
+                },
+                Step::Refresh {
+                    id: 2,
+                    new: 1,
+                    changed: true
+                },
+                Step::Reopen {
+                    id: 4,
+                    new: 2,
+                    fresh: false
+                },
+                Step::Reopen {
+                    id: 5,
+                    new: 3,
+                    fresh: true
+                },
                 Step::Open { new: 4 },
                 Step::Close { id: 3 },
             ]

@@ -103,10 +103,14 @@ mod tests {
         let k = MasterKey::load_or_create(&path).unwrap();
         let again = MasterKey::load_or_create(&path).unwrap();
         let sealed = k.seal(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
-        assert!(!sealed
-            .windows(8)
-            .any(|w| w == b"wJalrXUt"), "the secret must not appear in clear");
-        assert_eq!(again.unseal(&sealed).unwrap(), b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        assert!(
+            !sealed.windows(8).any(|w| w == b"wJalrXUt"),
+            "the secret must not appear in clear"
+        );
+        assert_eq!(
+            again.unseal(&sealed).unwrap(),
+            b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        );
         let other = MasterKey::from_hex(&"ab".repeat(32), "test").unwrap();
         assert!(matches!(other.unseal(&sealed), Err(SealError::Unseal)));
         assert!(MasterKey::from_hex("abcd", "x").is_err());

@@ -29,9 +29,10 @@ impl Group {
         match self {
             Group::Account => &["f.account_id"],
             Group::Ami => &["r.ec2_image_id"],
-            Group::EcrContainer | Group::Ec2Instance | Group::LambdaFunction | Group::CodeRepository => {
-                &["r.resource_id"]
-            }
+            Group::EcrContainer
+            | Group::Ec2Instance
+            | Group::LambdaFunction
+            | Group::CodeRepository => &["r.resource_id"],
             Group::FindingType => &["f.finding_type"],
             Group::ImageLayer => &["r.ecr_repository", "r.resource_id", "f.layer_hash"],
             Group::Package => &["f.pkg_name"],
@@ -109,9 +110,9 @@ impl Store {
     pub fn aggregate(&self, q: &AggQuery<'_>) -> Result<Vec<AggRow>, StoreError> {
         let keys = q.group.keys();
         let one_resource = keys == ["r.resource_id"];
-        let mut sql = Sql::default();
-        sql.text = format!(
-            "SELECT {}, {}, count(*),
+        let mut sql = Sql::new(
+            format!(
+                "SELECT {}, {}, count(*),
                 sum(CASE WHEN f.severity = 'CRITICAL' THEN 1 ELSE 0 END),
                 sum(CASE WHEN f.severity = 'HIGH' THEN 1 ELSE 0 END),
                 sum(CASE WHEN f.severity = 'MEDIUM' THEN 1 ELSE 0 END),
@@ -120,11 +121,12 @@ impl Store {
                 count(DISTINCT f.resource_pk)
              FROM findings f JOIN resources r ON r.pk = f.resource_pk
              WHERE f.account_id = ? AND f.status = 'ACTIVE'{}",
-            keys.join(", "),
-            if one_resource { "min(r.pk)" } else { "NULL" },
-            q.group.restrict()
+                keys.join(", "),
+                if one_resource { "min(r.pk)" } else { "NULL" },
+                q.group.restrict()
+            ),
+            vec![Param::Text(q.account_id.into())],
         );
-        sql.params.push(Param::Text(q.account_id.into()));
         criteria::compile(q.criteria, Over::Findings, &mut sql);
         let n = keys.len();
         let order_col = match q.sort {
@@ -143,7 +145,9 @@ impl Store {
             q.offset
         ));
         let conn = self.read();
-        let mut st = conn.prepare_cached(&sql.text).doing("aggregating findings")?;
+        let mut st = conn
+            .prepare_cached(&sql.text)
+            .doing("aggregating findings")?;
         let rows = st
             .query_map(rusqlite::params_from_iter(sql.params.iter()), |r| {
                 let mut keys = Vec::with_capacity(n);
@@ -176,11 +180,12 @@ impl Store {
         after_pk: i64,
         limit: usize,
     ) -> Result<Vec<ResourceRow>, StoreError> {
-        let mut sql = Sql::default();
-        sql.text = format!(
-            "SELECT {RESOURCE_COLUMNS} FROM resources r WHERE r.account_id = ? AND r.pk > ?"
+        let mut sql = Sql::new(
+            format!(
+                "SELECT {RESOURCE_COLUMNS} FROM resources r WHERE r.account_id = ? AND r.pk > ?"
+            ),
+            vec![Param::Text(account_id.into())],
         );
-        sql.params.push(Param::Text(account_id.into()));
         sql.params.push(Param::Int(after_pk));
         criteria::compile(c, Over::Resources, &mut sql);
         sql.text
@@ -213,16 +218,15 @@ impl Store {
             Some(CoverageGroup::EcrRepositoryName) => "coalesce(r.ecr_repository, '')",
             None => "''",
         };
-        let mut sql = Sql::default();
-        sql.text =
-            format!("SELECT {key}, count(*) FROM resources r WHERE r.account_id = ?");
-        sql.params.push(Param::Text(account_id.into()));
+        let mut sql = Sql::new(
+            format!("SELECT {key}, count(*) FROM resources r WHERE r.account_id = ?"),
+            vec![Param::Text(account_id.into())],
+        );
         criteria::compile(c, Over::Resources, &mut sql);
-        sql.text.push_str(&format!(" GROUP BY {key} ORDER BY 2 DESC, 1"));
+        sql.text
+            .push_str(&format!(" GROUP BY {key} ORDER BY 2 DESC, 1"));
         let conn = self.read();
-        let mut st = conn
-            .prepare_cached(&sql.text)
-            .doing("counting coverage")?;
+        let mut st = conn.prepare_cached(&sql.text).doing("counting coverage")?;
         let rows: Vec<(String, i64)> = st
             .query_map(rusqlite::params_from_iter(sql.params.iter()), |r| {
                 Ok((r.get(0)?, r.get(1)?))

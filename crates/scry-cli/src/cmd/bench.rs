@@ -74,9 +74,8 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
             threads,
             format,
         } => {
-            let threads = threads.unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(2, |n| n.get())
-            });
+            let threads = threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             eprintln!(
                 "ingesting {resources} inventories of {packages} packages on {threads} threads, then timing queries and re-evaluation..."
             );

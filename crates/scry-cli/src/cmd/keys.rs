@@ -17,10 +17,22 @@ pub fn run(c: KeysCommand) -> anyhow::Result<ExitCode> {
             if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
                 bail!("--account must be 12 digits, as AWS account ids are (e.g. 111122223333)");
             }
-            let (store, master) = scry_server::open_data_dir(&data_dir, std::env::var("SCRY_MASTER_KEY").ok().as_deref())?;
-            let id = scry_sigv4::generate_access_key_id().map_err(|e| anyhow::anyhow!("generating a key id: {e}"))?;
-            let secret = scry_sigv4::generate_secret().map_err(|e| anyhow::anyhow!("generating a secret: {e}"))?;
-            store.create_key(&master, &id, &secret, &account, &role, chrono::Utc::now().timestamp_millis())?;
+            let (store, master) = scry_server::open_data_dir(
+                &data_dir,
+                std::env::var("SCRY_MASTER_KEY").ok().as_deref(),
+            )?;
+            let id = scry_sigv4::generate_access_key_id()
+                .map_err(|e| anyhow::anyhow!("generating a key id: {e}"))?;
+            let secret = scry_sigv4::generate_secret()
+                .map_err(|e| anyhow::anyhow!("generating a secret: {e}"))?;
+            store.create_key(
+                &master,
+                &id,
+                &secret,
+                &account,
+                &role,
+                chrono::Utc::now().timestamp_millis(),
+            )?;
             match format {
                 KeysFormat::Json => println!(
                     "{}",
@@ -40,7 +52,10 @@ pub fn run(c: KeysCommand) -> anyhow::Result<ExitCode> {
             account,
             format,
         } => {
-            let (store, _) = scry_server::open_data_dir(&data_dir, std::env::var("SCRY_MASTER_KEY").ok().as_deref())?;
+            let (store, _) = scry_server::open_data_dir(
+                &data_dir,
+                std::env::var("SCRY_MASTER_KEY").ok().as_deref(),
+            )?;
             let keys = store.list_keys(account.as_deref())?;
             match format {
                 KeysFormat::Json => {
@@ -53,9 +68,15 @@ pub fn run(c: KeysCommand) -> anyhow::Result<ExitCode> {
                     println!("{}", serde_json::Value::Array(v));
                 }
                 KeysFormat::Text => {
-                    println!("{:<22} {:<12} {:<7} STATUS", "ACCESS KEY ID", "ACCOUNT", "ROLE");
+                    println!(
+                        "{:<22} {:<12} {:<7} STATUS",
+                        "ACCESS KEY ID", "ACCOUNT", "ROLE"
+                    );
                     for (id, acc, role, _, disabled) in keys {
-                        println!("{id:<22} {acc:<12} {role:<7} {}", if disabled { "disabled" } else { "active" });
+                        println!(
+                            "{id:<22} {acc:<12} {role:<7} {}",
+                            if disabled { "disabled" } else { "active" }
+                        );
                     }
                 }
             }
@@ -64,7 +85,10 @@ pub fn run(c: KeysCommand) -> anyhow::Result<ExitCode> {
             data_dir,
             access_key_id,
         } => {
-            let (store, _) = scry_server::open_data_dir(&data_dir, std::env::var("SCRY_MASTER_KEY").ok().as_deref())?;
+            let (store, _) = scry_server::open_data_dir(
+                &data_dir,
+                std::env::var("SCRY_MASTER_KEY").ok().as_deref(),
+            )?;
             if !store.disable_key(&access_key_id)? {
                 bail!("no access key {access_key_id} in {}", data_dir.display());
             }

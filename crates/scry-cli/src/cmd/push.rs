@@ -35,8 +35,19 @@ pub fn request(c: &Collected, p: &PushArgs) -> anyhow::Result<PushInventory> {
     let mut meta = ResourceMetadata::default();
     let (ty, default_id) = match kind {
         ResourceKind::Host => {
-            meta.platform = c.inventory.distro.as_ref().and_then(|d| d.pretty_name.clone());
-            ("AWS_EC2_INSTANCE", if c.target == "/" { host_name() } else { c.target.clone() })
+            meta.platform = c
+                .inventory
+                .distro
+                .as_ref()
+                .and_then(|d| d.pretty_name.clone());
+            (
+                "AWS_EC2_INSTANCE",
+                if c.target == "/" {
+                    host_name()
+                } else {
+                    c.target.clone()
+                },
+            )
         }
         ResourceKind::Image => {
             if let Some(img) = &c.image {
@@ -56,7 +67,11 @@ pub fn request(c: &Collected, p: &PushArgs) -> anyhow::Result<PushInventory> {
                 );
                 meta.ecr_image_tags = img.repo_tags.clone();
                 meta.architecture = Some(img.architecture.clone());
-                meta.platform = c.inventory.distro.as_ref().and_then(|d| d.pretty_name.clone());
+                meta.platform = c
+                    .inventory
+                    .distro
+                    .as_ref()
+                    .and_then(|d| d.pretty_name.clone());
             }
             ("AWS_ECR_CONTAINER_IMAGE", c.target.clone())
         }
@@ -90,7 +105,11 @@ pub fn send(server: &str, p: &PushArgs, req: &PushInventory) -> anyhow::Result<P
     let Some(akid) = credential(&p.access_key_id, "SCRY_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID") else {
         bail!("no access key: pass --access-key-id/--secret-access-key or set SCRY_ACCESS_KEY_ID/SCRY_SECRET_ACCESS_KEY (create one with `scry keys create --account ID --role agent`)");
     };
-    let Some(secret) = credential(&p.secret_access_key, "SCRY_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY") else {
+    let Some(secret) = credential(
+        &p.secret_access_key,
+        "SCRY_SECRET_ACCESS_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+    ) else {
         bail!("access key {akid} has no secret: pass --secret-access-key or set SCRY_SECRET_ACCESS_KEY");
     };
     let base = server.trim_end_matches('/');
@@ -132,19 +151,24 @@ pub fn send(server: &str, p: &PushArgs, req: &PushInventory) -> anyhow::Result<P
             rb = rb.header(k.as_str(), v.as_str());
         }
     }
-    let resp = rb
-        .send()
-        .with_context(|| format!("sending the inventory to {base} (is `scry server` running there?)"))?;
+    let resp = rb.send().with_context(|| {
+        format!("sending the inventory to {base} (is `scry server` running there?)")
+    })?;
     let status = resp.status();
     let text = resp.text().unwrap_or_default();
     if !status.is_success() {
         let msg = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
-            .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+            .and_then(|v| {
+                v.get("message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            })
             .unwrap_or(text);
         bail!("the server refused the inventory ({status}): {msg}");
     }
-    serde_json::from_str(&text).with_context(|| format!("the server's answer is not a push result: {text}"))
+    serde_json::from_str(&text)
+        .with_context(|| format!("the server's answer is not a push result: {text}"))
 }
 
 pub fn run(a: &ScanArgs, c: &Collected, server: &str) -> anyhow::Result<ExitCode> {

@@ -26,8 +26,9 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("reading the configuration file {}", p.display()))?;
-            toml::from_str(&text)
-                .with_context(|| format!("{} is not a valid scry server configuration", p.display()))?
+            toml::from_str(&text).with_context(|| {
+                format!("{} is not a valid scry server configuration", p.display())
+            })?
         }
         None => FileConfig::default(),
     };
@@ -37,7 +38,10 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
         (None, None) => super::db_path(&a.db)?,
     };
     let cfg = scry_server::Config {
-        data_dir: a.data_dir.or(file.data_dir).unwrap_or_else(|| "scry-data".into()),
+        data_dir: a
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| "scry-data".into()),
         db,
         listen: a
             .listen
