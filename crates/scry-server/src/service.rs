@@ -233,57 +233,110 @@ impl Service {
         };
         let resources = self.store.resources_with_components(keys)?;
         let keyset: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+        // Which (account, resource type) pairs are enabled, asked once each.
+        let mut enabled: std::collections::HashMap<(String, String), bool> = Default::default();
+        for (_, account, ty) in &resources {
+            if !enabled.contains_key(&(account.clone(), ty.clone())) {
+                let on = self.store.account(account)?.is_some_and(|a| {
+                    scry_store::scan_type_of_resource_type(ty).is_some_and(|t| a.enabled(t))
+                });
+                enabled.insert((account.clone(), ty.clone()), on);
+            }
+        }
+        let todo: Vec<i64> = resources
+            .iter()
+            .filter(|(_, a, t)| enabled[&(a.clone(), t.clone())])
+            .map(|(pk, _, _)| *pk)
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let mut summaries = Vec::new();
         let now = now_ms();
-        for chunk in resources.chunks(256) {
-            let mut writes = Vec::with_capacity(chunk.len());
-            for (pk, account, _) in chunk {
-                if !self.scan_type_enabled_for(account, *pk)? {
-                    continue;
-                }
-                let Some((res, body)) = self.store.inventory(*pk)? else {
-                    continue;
-                };
-                let inv: Inventory =
-                    serde_json::from_slice(&body).map_err(|e| scry_store::StoreError::Corrupt {
-                        what: "inventory",
-                        reason: e.to_string(),
-                    })?;
-                let mut touched: BTreeSet<String> = BTreeSet::new();
-                let subset = Inventory {
-                    distro: inv.distro.clone(),
-                    diagnostics: Vec::new(),
-                    packages: inv
-                        .packages
-                        .iter()
-                        .filter(|p| {
-                            let mut ks = BTreeSet::new();
-                            component_keys(&inv, p, &mut ks);
-                            let hit = ks.iter().any(|k| keyset.contains(k.as_str()));
-                            if hit {
-                                touched.insert(package_component(&inv, p));
+        for chunk in todo.chunks(512) {
+            // Match in parallel (read-only); write the chunk in one transaction.
+            let parts: Vec<Result<Vec<ScanWrite>, ServiceError>> = std::thread::scope(|s| {
+                let handles: Vec<_> = chunk
+                    .chunks(chunk.len().div_ceil(threads).max(1))
+                    .map(|part| {
+                        let intel = &intel;
+                        let keyset = &keyset;
+                        s.spawn(move || {
+                            let mut out = Vec::with_capacity(part.len());
+                            for pk in part {
+                                if let Some(w) = self.reevaluation_of(intel, *pk, keyset)? {
+                                    out.push(w);
+                                }
                             }
-                            hit
+                            Ok(out)
                         })
-                        .cloned()
-                        .collect(),
-                };
-                let findings = self.findings_for(&intel, &res.info, &subset)?;
-                writes.push(ScanWrite {
-                    resource: ResourceInfo {
-                        tags: None,
-                        ..res.info.clone()
-                    },
-                    inventory: None,
-                    findings,
-                    scope: Scope::Components(touched.into_iter().collect()),
-                    trigger: "reevaluate".into(),
-                    status: (res.scan_status.clone(), res.scan_reason.clone()),
-                });
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(ServiceError::Invalid(
+                                "a re-evaluation thread panicked".into(),
+                            ))
+                        })
+                    })
+                    .collect()
+            });
+            let mut writes = Vec::with_capacity(chunk.len());
+            for p in parts {
+                writes.extend(p?);
             }
             summaries.extend(self.store.write_scans(&writes, now)?);
         }
         Ok((resources.len(), summaries))
+    }
+
+    /// The scan that re-matches, in one stored inventory, the packages under `keys`.
+    fn reevaluation_of(
+        &self,
+        intel: &Intel,
+        pk: i64,
+        keys: &BTreeSet<&str>,
+    ) -> Result<Option<ScanWrite>, ServiceError> {
+        let Some((res, body)) = self.store.inventory(pk)? else {
+            return Ok(None);
+        };
+        let inv: Inventory =
+            serde_json::from_slice(&body).map_err(|e| scry_store::StoreError::Corrupt {
+                what: "inventory",
+                reason: e.to_string(),
+            })?;
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        let mut ks = BTreeSet::new();
+        let subset = Inventory {
+            distro: inv.distro.clone(),
+            diagnostics: Vec::new(),
+            packages: inv
+                .packages
+                .iter()
+                .filter(|p| {
+                    ks.clear();
+                    component_keys(&inv, p, &mut ks);
+                    let hit = ks.iter().any(|k| keys.contains(k.as_str()));
+                    if hit {
+                        touched.insert(package_component(&inv, p));
+                    }
+                    hit
+                })
+                .cloned()
+                .collect(),
+        };
+        let findings = self.findings_for(intel, &res.info, &subset)?;
+        Ok(Some(ScanWrite {
+            resource: ResourceInfo {
+                tags: None,
+                ..res.info.clone()
+            },
+            inventory: None,
+            findings,
+            scope: Scope::Components(touched.into_iter().collect()),
+            trigger: "reevaluate".into(),
+            status: (res.scan_status.clone(), res.scan_reason.clone()),
+        }))
     }
 
     /// Re-matches every stored inventory (first load, or a scan type enabled again).

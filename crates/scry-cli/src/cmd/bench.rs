@@ -102,6 +102,14 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                     "p99 < 50 ms".into(),
                 ],
                 vec![
+                    "ListFindings, same filter, sorted by score/date/id/EPSS".into(),
+                    format!(
+                        "p50 {:.1} ms, p99 {:.1} ms over {} calls",
+                        r.list_sorted_p50_ms, r.list_sorted_p99_ms, r.list_sorted_calls
+                    ),
+                    "".into(),
+                ],
+                vec![
                     "ListFindingAggregations".into(),
                     format!(
                         "ACCOUNT {:.0} ms, AWS_EC2_INSTANCE top 100 {:.0} ms",
