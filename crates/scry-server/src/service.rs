@@ -236,11 +236,13 @@ impl Service {
         // Which (account, resource type) pairs are enabled, asked once each.
         let mut enabled: std::collections::HashMap<(String, String), bool> = Default::default();
         for (_, account, ty) in &resources {
-            if !enabled.contains_key(&(account.clone(), ty.clone())) {
+            if let std::collections::hash_map::Entry::Vacant(e) =
+                enabled.entry((account.clone(), ty.clone()))
+            {
                 let on = self.store.account(account)?.is_some_and(|a| {
                     scry_store::scan_type_of_resource_type(ty).is_some_and(|t| a.enabled(t))
                 });
-                enabled.insert((account.clone(), ty.clone()), on);
+                e.insert(on);
             }
         }
         let todo: Vec<i64> = resources
