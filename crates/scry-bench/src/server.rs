@@ -343,6 +343,7 @@ pub fn server(
             }
         }
     }
+    let mut sorted = Vec::new();
     for field in [
         "INSPECTOR_SCORE",
         "LAST_OBSERVED_AT",
@@ -351,10 +352,11 @@ pub fn server(
     ] {
         for _ in 0..10 {
             let body = serde_json::json!({"filterCriteria": filter, "maxResults": 100, "sortCriteria": {"field": field, "sortOrder": "DESC"}});
-            lat.push(call(Operation::ListFindings, &body)?.0);
+            sorted.push(call(Operation::ListFindings, &body)?.0);
         }
     }
     lat.sort_by(f64::total_cmp);
+    sorted.sort_by(f64::total_cmp);
     let (agg_account, _) = call(
         Operation::ListFindingAggregations,
         &serde_json::json!({"aggregationType": "ACCOUNT"}),
