@@ -113,7 +113,20 @@ pub async fn serve(cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Resul
             loop {
                 tokio::time::sleep(poll).await;
                 let svc = svc.clone();
-                match tokio::task::spawn_blocking(move || svc.refresh_intel()).await {
+                match tokio::task::spawn_blocking(move || {
+                    // Hosts that stopped reporting: no inventory for 7 days (Inspector's
+                    // STALE_INVENTORY).
+                    let week_ago = service::now_ms() - 7 * 24 * 3600 * 1000;
+                    if let Err(e) =
+                        svc.store
+                            .mark_stale("AWS_EC2_INSTANCE", week_ago, "STALE_INVENTORY")
+                    {
+                        tracing::error!(error = %e, "marking stale inventories");
+                    }
+                    svc.refresh_intel()
+                })
+                .await
+                {
                     Ok(Err(e)) => tracing::error!(error = %e, "following the advisory database"),
                     Err(e) => tracing::error!(error = %e, "advisory follower panicked"),
                     Ok(Ok(_)) => {}

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use scry_advisory::{normalize_name, Ecosystem};
-use scry_cvss::Severity;
 use scry_inventory::{is_os_cataloger, Inventory, Package};
 use scry_scan::report::{finding_id, to_wire, ResourceRef};
 use scry_scan::PackageFinding;
@@ -78,18 +77,6 @@ pub struct Service {
 /// Milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-/// The store's rank of a severity (for sorting).
-pub fn severity_rank(s: Severity) -> i64 {
-    match s {
-        Severity::Untriaged => 0,
-        Severity::Informational => 1,
-        Severity::Low => 2,
-        Severity::Medium => 3,
-        Severity::High => 4,
-        Severity::Critical => 5,
-    }
 }
 
 /// The ARN Scry gives a resource: `arn:aws:<service>:<region>:<account>:<kind>/<id>`, the
@@ -618,7 +605,7 @@ fn new_finding(
         related: f.aliases.clone(),
         vulnerability_source: source,
         severity: w.severity.clone(),
-        severity_rank: severity_rank(f.severity),
+        severity_rank: scry_store::criteria::severity_rank(f.severity.as_str()).unwrap_or(0),
         inspector_score: w.inspector_score.unwrap_or(-1.0),
         epss: w.epss.as_ref().map_or(-1.0, |e| e.score),
         vendor_severity: f.vendor_severity.clone(),

@@ -256,8 +256,26 @@ fn str_cond(sql: &mut Sql, col: &str, c: &StrCond) {
     }
 }
 
+/// The stored rank of a severity word (the severity index is ordered by rank, so a severity
+/// condition on the rank reads an index range instead of every row).
+pub fn severity_rank(word: &str) -> Option<i64> {
+    Some(match word {
+        "UNTRIAGED" => 0,
+        "INFORMATIONAL" => 1,
+        "LOW" => 2,
+        "MEDIUM" => 3,
+        "HIGH" => 4,
+        "CRITICAL" => 5,
+        _ => return None,
+    })
+}
+
 fn positive(sql: &mut Sql, col: &Column, c: &Cond, over: Over) {
     match (col, c) {
+        (Column::Text("f.severity"), Cond::Equals(v)) if severity_rank(v).is_some() => {
+            sql.s("f.severity_rank = ")
+                .push(Param::Int(severity_rank(v).unwrap_or_default()));
+        }
         (Column::Null, _) => {
             sql.s("1 = 0");
         }
@@ -406,8 +424,9 @@ mod tests {
         let s = sql_of(&c);
         assert_eq!(
             s.text,
-            " AND (f.severity = ? OR f.severity = ?) AND (f.severity IS NULL OR f.severity <> ?)"
+            " AND (f.severity_rank = ? OR f.severity_rank = ?) AND (f.severity IS NULL OR f.severity <> ?)"
         );
+        assert_eq!(s.params[..2], [Param::Int(4), Param::Int(5)]);
         assert_eq!(s.params.len(), 3);
     }
 

@@ -100,7 +100,8 @@ pub enum Scope {
 #[derive(Debug, Clone)]
 pub struct ScanWrite {
     pub resource: ResourceInfo,
-    /// A new inventory (full scans), or `None` (re-evaluation of the stored one).
+    /// A new inventory (full scans: the findings seen get a new `lastObservedAt`), or `None`
+    /// (re-evaluation of the stored one: only changed findings are written).
     pub inventory: Option<InventoryRecord>,
     pub findings: Vec<NewFinding>,
     pub scope: Scope,
@@ -1001,10 +1002,14 @@ fn reconcile_findings(
                 } else {
                     summary.unchanged += 1;
                 }
-                tx.prepare_cached("UPDATE findings SET last_observed_at = ?2 WHERE id = ?1")
-                    .doing("refreshing a finding")?
-                    .execute(rusqlite::params![id, now])
-                    .doing("refreshing a finding")?;
+                // Seen again only when the resource was scanned; a re-evaluation of the stored
+                // inventory observes nothing new and leaves `lastObservedAt` alone.
+                if scan.inventory.is_some() {
+                    tx.prepare_cached("UPDATE findings SET last_observed_at = ?2 WHERE id = ?1")
+                        .doing("refreshing a finding")?
+                        .execute(rusqlite::params![id, now])
+                        .doing("refreshing a finding")?;
+                }
             }
             Step::Close { id } => {
                 tx.prepare_cached(
