@@ -760,29 +760,13 @@ fn finding_details(
         };
         details.push(FindingDetail {
             finding_arn: Some(arn.clone()),
-            cisa_data: kev.as_ref().map(|k| CisaData {
-                date_added: k
-                    .date_added
-                    .and_hms_opt(0, 0, 0)
-                    .map(|d| d.and_utc().timestamp() as f64),
-                date_due: k
-                    .due_date
-                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                    .map(|d| d.and_utc().timestamp() as f64),
-                action: Some(k.required_action.clone()),
-            }),
+            cisa_data: kev.as_ref().map(cisa),
             reference_urls: pvd.map(|p| p.reference_urls.clone()),
             cwes: Some(cwes),
             epss_score: f.epss.as_ref().map(|e| e.score),
             exploit_observed: kev.as_ref().map(|k| ExploitObserved {
-                last_seen: k
-                    .date_added
-                    .and_hms_opt(0, 0, 0)
-                    .map(|d| d.and_utc().timestamp() as f64),
-                first_seen: k
-                    .date_added
-                    .and_hms_opt(0, 0, 0)
-                    .map(|d| d.and_utc().timestamp() as f64),
+                last_seen: day(k.date_added),
+                first_seen: day(k.date_added),
             }),
             ..Default::default()
         });
@@ -791,6 +775,21 @@ fn finding_details(
         finding_details: Some(details),
         errors: Some(errors),
     })
+}
+
+/// A calendar day as epoch seconds (midnight UTC).
+fn day(d: chrono::NaiveDate) -> Option<f64> {
+    d.and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().timestamp() as f64)
+}
+
+/// CISA KEV data of a vulnerability, as Inspector reports it.
+fn cisa(k: &scry_advisory::KevEntry) -> CisaData {
+    CisaData {
+        date_added: day(k.date_added),
+        date_due: k.due_date.and_then(day),
+        action: Some(k.required_action.clone()),
+    }
 }
 
 /// CWE ids of a vulnerability: NVD's and the advisory's own `cwe_ids`.
@@ -1089,14 +1088,16 @@ fn filter_for_tags(svc: &Service, caller: &Caller, arn: &str) -> Result<FilterRe
         })
 }
 
-fn tag_resource(
+/// Changes a filter's tags with `edit` and stores them.
+fn edit_filter_tags(
     svc: &Service,
     caller: &Caller,
-    req: TagResourceRequest,
-) -> Result<TagResourceResponse, ApiError> {
-    let f = filter_for_tags(svc, caller, &req.resource_arn)?;
+    arn: &str,
+    edit: impl FnOnce(&mut BTreeMap<String, String>),
+) -> Result<(), ApiError> {
+    let f = filter_for_tags(svc, caller, arn)?;
     let mut tags: BTreeMap<String, String> = serde_json::from_str(&f.tags).unwrap_or_default();
-    tags.extend(req.tags);
+    edit(&mut tags);
     if tags.len() > 50 {
         return Err(ApiError::invalid("a resource holds at most 50 tags"));
     }
@@ -1107,6 +1108,15 @@ fn tag_resource(
             &serde_json::to_string(&tags).map_err(internal)?,
         )
         .map_err(internal)?;
+    Ok(())
+}
+
+fn tag_resource(
+    svc: &Service,
+    caller: &Caller,
+    req: TagResourceRequest,
+) -> Result<TagResourceResponse, ApiError> {
+    edit_filter_tags(svc, caller, &req.resource_arn, |t| t.extend(req.tags))?;
     Ok(TagResourceResponse::default())
 }
 
@@ -1115,18 +1125,11 @@ fn untag_resource(
     caller: &Caller,
     req: UntagResourceRequest,
 ) -> Result<UntagResourceResponse, ApiError> {
-    let f = filter_for_tags(svc, caller, &req.resource_arn)?;
-    let mut tags: BTreeMap<String, String> = serde_json::from_str(&f.tags).unwrap_or_default();
-    for k in &req.tag_keys {
-        tags.remove(k);
-    }
-    svc.store
-        .set_filter_tags(
-            &caller.account_id,
-            &f.arn,
-            &serde_json::to_string(&tags).map_err(internal)?,
-        )
-        .map_err(internal)?;
+    edit_filter_tags(svc, caller, &req.resource_arn, |t| {
+        for k in &req.tag_keys {
+            t.remove(k);
+        }
+    })?;
     Ok(UntagResourceResponse::default())
 }
 
@@ -1188,17 +1191,7 @@ fn search_vulnerabilities(
             epss: epss.map(|e| Epss {
                 score: Some(e.epss),
             }),
-            cisa_data: kev.map(|k| CisaData {
-                date_added: k
-                    .date_added
-                    .and_hms_opt(0, 0, 0)
-                    .map(|d| d.and_utc().timestamp() as f64),
-                date_due: k
-                    .due_date
-                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                    .map(|d| d.and_utc().timestamp() as f64),
-                action: Some(k.required_action.clone()),
-            }),
+            cisa_data: kev.map(cisa),
             ..Default::default()
         });
     }
