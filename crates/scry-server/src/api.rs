@@ -420,7 +420,8 @@ pub fn finding_out(
     row: &scry_store::FindingRow,
     tags: &mut BTreeMap<i64, BTreeMap<String, String>>,
 ) -> Result<scry_wire::Finding, ApiError> {
-    let mut f: scry_wire::Finding = serde_json::from_slice(&row.body).map_err(internal)?;
+    let mut f = scry_wire::Finding::join(&row.body, row.shared.as_deref()).map_err(internal)?;
+    f.finding_arn = row.arn.clone();
     f.status = row.status.clone();
     f.first_observed_at = ms_to_s(row.first_observed_at);
     f.last_observed_at = ms_to_s(row.last_observed_at);
@@ -750,7 +751,7 @@ fn finding_details(
             });
             continue;
         };
-        let f: scry_wire::Finding = serde_json::from_slice(&row.body).map_err(internal)?;
+        let f = scry_wire::Finding::join(&row.body, row.shared.as_deref()).map_err(internal)?;
         let pvd = f.package_vulnerability_details.as_ref();
         let vid = pvd.map(|p| p.vulnerability_id.clone()).unwrap_or_default();
         let kev = intel.as_ref().and_then(|i| i.loaded.kev.get(&vid).cloned());

@@ -1083,11 +1083,13 @@ fn finding_out(
     row: &scry_store::FindingRow,
     tags: &mut BTreeMap<i64, BTreeMap<String, String>>,
 ) -> Result<scry_wire::Finding, scry_store::StoreError> {
-    let mut f: scry_wire::Finding =
-        serde_json::from_slice(&row.body).map_err(|e| scry_store::StoreError::Corrupt {
+    let mut f = scry_wire::Finding::join(&row.body, row.shared.as_deref()).map_err(|e| {
+        scry_store::StoreError::Corrupt {
             what: "finding",
             reason: e.to_string(),
-        })?;
+        }
+    })?;
+    f.finding_arn = row.arn.clone();
     f.status = row.status.clone();
     f.first_observed_at = row.first_observed_at as f64 / 1000.0;
     f.last_observed_at = row.last_observed_at as f64 / 1000.0;

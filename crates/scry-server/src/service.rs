@@ -220,6 +220,7 @@ impl Service {
         };
         let resources = self.store.resources_with_components(keys)?;
         let keyset: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
+        let ids = self.store.component_ids(keys)?;
         // Which (account, resource type) pairs are enabled, asked once each.
         let mut enabled: std::collections::HashMap<(String, String), bool> = Default::default();
         for (_, account, ty) in &resources {
@@ -248,10 +249,11 @@ impl Service {
                     .map(|part| {
                         let intel = &intel;
                         let keyset = &keyset;
+                        let ids = &ids;
                         s.spawn(move || {
                             let mut out = Vec::with_capacity(part.len());
                             for pk in part {
-                                if let Some(w) = self.reevaluation_of(intel, *pk, keyset)? {
+                                if let Some(w) = self.reevaluation_of(intel, *pk, keyset, ids)? {
                                     out.push(w);
                                 }
                             }
@@ -279,21 +281,35 @@ impl Service {
         Ok((resources.len(), summaries))
     }
 
-    /// The scan that re-matches, in one stored inventory, the packages under `keys`.
+    /// The scan that re-matches, in one stored inventory, the packages under `keys` (whose
+    /// component ids are `ids`).
     fn reevaluation_of(
         &self,
         intel: &Intel,
         pk: i64,
         keys: &BTreeSet<&str>,
+        ids: &[u32],
     ) -> Result<Option<ScanWrite>, ServiceError> {
-        let Some((res, body)) = self.store.inventory(pk)? else {
+        let Some((res, body, parts)) = self.store.inventory_parts(pk, ids)? else {
             return Ok(None);
         };
-        let inv: Inventory =
-            serde_json::from_slice(&body).map_err(|e| scry_store::StoreError::Corrupt {
-                what: "inventory",
-                reason: e.to_string(),
-            })?;
+        let corrupt = |e: serde_json::Error| scry_store::StoreError::Corrupt {
+            what: "inventory",
+            reason: e.to_string(),
+        };
+        // Only the packages the keys name, when the store knows where they lie.
+        let inv: Inventory = match parts {
+            Some(parts) => Inventory {
+                distro: serde_json::from_slice(&body[parts[0].clone()]).map_err(corrupt)?,
+                packages: parts[1..]
+                    .iter()
+                    .map(|r| serde_json::from_slice(&body[r.clone()]))
+                    .collect::<Result<_, _>>()
+                    .map_err(corrupt)?,
+                diagnostics: Vec::new(),
+            },
+            None => serde_json::from_slice(&body).map_err(corrupt)?,
+        };
         let mut touched: BTreeSet<String> = BTreeSet::new();
         let mut ks = BTreeSet::new();
         let subset = Inventory {
@@ -315,7 +331,7 @@ impl Service {
                 .collect(),
         };
         let findings = self.findings_for(intel, &res.info, &subset)?;
-        Ok(Some(ScanWrite {
+        let mut write = ScanWrite {
             resource: ResourceInfo {
                 tags: None,
                 ..res.info.clone()
@@ -325,7 +341,9 @@ impl Service {
             scope: Scope::Components(touched.into_iter().collect()),
             trigger: "reevaluate".into(),
             status: (res.scan_status.clone(), res.scan_reason.clone()),
-        }))
+        };
+        write.seal();
+        Ok(Some(write))
     }
 
     /// Re-matches every stored inventory (first load, or a scan type enabled again).
@@ -446,10 +464,6 @@ impl Service {
         };
         let enabled = scry_store::scan_type_of_resource_type(&resource.resource_type)
             .is_some_and(|t| account.enabled(t));
-        let mut keys = BTreeSet::new();
-        for p in &inventory.packages {
-            component_keys(inventory, p, &mut keys);
-        }
         let intel = self.intel();
         let (findings, status) = match (&intel, enabled) {
             (_, false) => (Vec::new(), ("INACTIVE", "PENDING_DISABLE")),
@@ -478,15 +492,8 @@ impl Service {
                 (f, status)
             }
         };
-        let body =
-            serde_json::to_vec(inventory).map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let write = ScanWrite {
-            inventory: Some(InventoryRecord {
-                collected_at: now,
-                body,
-                component_keys: keys.into_iter().collect(),
-                packages: inventory.packages.len(),
-            }),
+            inventory: Some(inventory_record(inventory, now)?),
             findings,
             scope: if enabled {
                 Scope::All
@@ -503,7 +510,8 @@ impl Service {
     /// Writes one scan, together with whatever other scans are waiting (group commit: one
     /// transaction for many concurrent pushes). The caller that finds the writer free writes
     /// every waiting scan and hands each caller its summary.
-    fn commit(&self, write: ScanWrite, now: i64) -> Result<ScanSummary, ServiceError> {
+    fn commit(&self, mut write: ScanWrite, now: i64) -> Result<ScanSummary, ServiceError> {
+        write.seal();
         let (tx, rx) = std::sync::mpsc::channel();
         self.pending
             .lock()
@@ -572,6 +580,70 @@ impl Service {
     }
 }
 
+/// An inventory as the store keeps it: its JSON written part by part (the distro, then each
+/// package), with where each part lies and which component keys each package is matched
+/// under, so that re-evaluation reads only the packages a changed advisory names.
+fn inventory_record(inv: &Inventory, now: i64) -> Result<InventoryRecord, ServiceError> {
+    let json =
+        |body: &mut Vec<u8>, v: &dyn erased::Json| -> Result<std::ops::Range<u32>, ServiceError> {
+            let start = body.len();
+            v.write(body)
+                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            let end = u32::try_from(body.len())
+                .map_err(|_| ServiceError::Invalid("the inventory is over 4 GiB as JSON".into()))?;
+            Ok(start as u32..end)
+        };
+    let mut body = Vec::with_capacity(256 * inv.packages.len() + 256);
+    let mut parts = Vec::with_capacity(inv.packages.len() + 1);
+    body.extend_from_slice(b"{\"distro\":");
+    parts.push(json(&mut body, &inv.distro)?);
+    body.extend_from_slice(b",\"packages\":[");
+    let mut by_key: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut ks = BTreeSet::new();
+    for (i, p) in inv.packages.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        parts.push(json(&mut body, p)?);
+        ks.clear();
+        component_keys(inv, p, &mut ks);
+        for k in &ks {
+            by_key.entry(k.clone()).or_default().push(i as u32 + 1);
+        }
+    }
+    body.push(b']');
+    if !inv.diagnostics.is_empty() {
+        body.extend_from_slice(b",\"diagnostics\":");
+        json(&mut body, &inv.diagnostics)?;
+    }
+    body.push(b'}');
+    let mut part_keys = Vec::new();
+    for (k, (_, ps)) in by_key.iter().enumerate() {
+        part_keys.extend(ps.iter().map(|p| (k as u32, *p)));
+    }
+    Ok(InventoryRecord {
+        collected_at: now,
+        body,
+        component_keys: by_key.into_keys().collect(),
+        packages: inv.packages.len(),
+        parts,
+        part_keys,
+        sealed: None,
+    })
+}
+
+/// Serializing values of different types through one closure.
+mod erased {
+    pub trait Json {
+        fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+            serde_json::to_writer(out, self)
+        }
+    }
+}
+
 fn new_finding(
     inv: &Inventory,
     pf: &PackageFinding,
@@ -597,7 +669,7 @@ fn new_finding(
         .as_ref()
         .map(|d| d.source.clone())
         .unwrap_or_default();
-    NewFinding {
+    let mut out = NewFinding {
         key,
         arn: w.finding_arn.clone(),
         finding_type: w.ty.clone(),
@@ -620,8 +692,15 @@ fn new_finding(
         pkg_path: p.location.clone(),
         layer_hash: p.layer.clone(),
         component_key: package_component(inv, p),
-        body: serde_json::to_vec(&w).unwrap_or_default(),
-    }
+        body: Vec::new(),
+        shared: None,
+        sealed: None,
+    };
+    // Stored split: what many findings share is kept once.
+    let (own, shared) = w.split();
+    out.body = own;
+    out.shared = Some(shared);
+    out
 }
 
 /// Tags given as `key=value` strings.

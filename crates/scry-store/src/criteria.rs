@@ -235,6 +235,15 @@ impl Sql {
 
 fn str_cond(sql: &mut Sql, col: &str, c: &StrCond) {
     match c {
+        // A finding's ARN carries its id: the primary key finds it.
+        StrCond::Equals(v) if col == "f.arn" => {
+            let id = crate::findings::finding_id_of_arn(v).unwrap_or(0);
+            sql.s("(f.id = ")
+                .push(Param::Int(id))
+                .s(" AND f.arn = ")
+                .push(Param::Text(v.clone()))
+                .s(")");
+        }
         StrCond::Equals(v) => {
             sql.s(col).s(" = ").push(Param::Text(v.clone()));
         }

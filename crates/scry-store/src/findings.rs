@@ -38,7 +38,10 @@ pub struct ResourceInfo {
 }
 
 /// A finding as a scan produced it. `body` is the API's finding object (JSON), stored as
-/// given and returned with the lifecycle fields the store owns.
+/// given and returned with the lifecycle fields the store owns. When a caller splits the
+/// object, `body` holds what is this finding's own and `shared` what many findings carry
+/// alike (an advisory's text, scores and references): `shared` is stored once per distinct
+/// content, and a reader gets both parts back to join.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewFinding {
     /// The identity: hash of (account, resource, vulnerability, package, path).
@@ -67,12 +70,64 @@ pub struct NewFinding {
     pub layer_hash: Option<String>,
     /// The advisory database's `ecosystem\tname` key of the package matched.
     pub component_key: String,
+    /// The API's finding object (JSON), or its own part when `shared` is given.
     pub body: Vec<u8>,
+    /// The part of the object many findings share (JSON), kept once per distinct content.
+    pub shared: Option<Vec<u8>>,
+    /// The bodies hashed and compressed ahead of the write (see [`ScanWrite::seal`]).
+    pub sealed: Option<Sealed>,
+}
+
+/// Bodies as the store keeps them: the content hash, the compressed own body, and the
+/// shared part with its hash. Made by [`ScanWrite::seal`] on the caller's thread, so that the
+/// one writer only writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    hash: String,
+    compressed: Vec<u8>,
+    /// (SHA-256 of the shared JSON, first 16 bytes; the JSON), compressed by the writer only
+    /// when that content is not stored yet.
+    shared: Option<([u8; 16], Vec<u8>)>,
+}
+
+impl Sealed {
+    /// A finding's bodies: the content hash is the first 16 bytes of SHA-256 over both.
+    fn of(body: &[u8], shared: Option<&[u8]>) -> Sealed {
+        let shared = shared.map(|j| {
+            let mut h = [0u8; 16];
+            h.copy_from_slice(&Sha256::digest(j)[..16]);
+            (h, j.to_vec())
+        });
+        let mut content = Sha256::new();
+        content.update(body);
+        if let Some((h, _)) = &shared {
+            content.update([0xff]);
+            content.update(h);
+        }
+        Sealed {
+            hash: hex::encode(&content.finalize()[..16]),
+            compressed: compress_small(body),
+            shared,
+        }
+    }
+
+    /// An inventory's body: the hash is its whole SHA-256 digest.
+    fn of_inventory(body: &[u8]) -> Sealed {
+        Sealed {
+            hash: hex::encode(Sha256::digest(body)),
+            compressed: compress(body),
+            shared: None,
+        }
+    }
 }
 
 impl NewFinding {
-    fn content_hash(&self) -> String {
-        hex::encode(&Sha256::digest(&self.body)[..16])
+    /// The bodies' hashes and stored bytes, sealed now unless they were before.
+    fn sealed(&self) -> std::borrow::Cow<'_, Sealed> {
+        match &self.sealed {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => std::borrow::Cow::Owned(Sealed::of(&self.body, self.shared.as_deref())),
+        }
     }
 }
 
@@ -82,9 +137,18 @@ pub struct InventoryRecord {
     pub collected_at: i64,
     /// JSON of the inventory (compressed by the store).
     pub body: Vec<u8>,
+    /// `body` digested and compressed ahead of the write (see [`ScanWrite::seal`]).
+    pub sealed: Option<Sealed>,
     /// Every `ecosystem\tname` key the inventory's packages are matched under.
     pub component_keys: Vec<String>,
     pub packages: usize,
+    /// Parts of `body` a re-evaluation can read alone (byte ranges): part 0 is what every
+    /// read needs (the caller decides: Scry's service puts the distro there), the others are
+    /// packages. `part_keys` says which part each key of `component_keys` names (index into
+    /// `component_keys`, index into `parts`), so that a re-evaluation reads only the parts a
+    /// changed advisory names. Both empty when the caller does not know them.
+    pub parts: Vec<std::ops::Range<u32>>,
+    pub part_keys: Vec<(u32, u32)>,
 }
 
 /// Which findings of the resource a scan speaks for.
@@ -111,6 +175,27 @@ pub struct ScanWrite {
     pub status: (String, String),
 }
 
+impl ScanWrite {
+    /// Hashes and compresses the bodies now, on the calling thread: [`Store::write_scans`]
+    /// runs on the single writer, which should spend its time writing. The JSON bodies are
+    /// dropped (the sealed bytes carry them).
+    pub fn seal(&mut self) {
+        for f in &mut self.findings {
+            if f.sealed.is_none() {
+                f.sealed = Some(Sealed::of(&f.body, f.shared.as_deref()));
+                f.body = Vec::new();
+                f.shared = None;
+            }
+        }
+        if let Some(inv) = &mut self.inventory {
+            if inv.sealed.is_none() {
+                inv.sealed = Some(Sealed::of_inventory(&inv.body));
+                inv.body = Vec::new();
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ScanSummary {
     pub resource_pk: i64,
@@ -135,7 +220,8 @@ pub struct ResourceRow {
     pub packages: i64,
 }
 
-/// A finding read back: the body as stored and the fields the store owns.
+/// A finding read back: the body as stored (and its shared part, when it was split) and the
+/// fields the store owns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FindingRow {
     pub id: i64,
@@ -146,6 +232,7 @@ pub struct FindingRow {
     pub updated_at: i64,
     pub resource_pk: i64,
     pub body: Vec<u8>,
+    pub shared: Option<Vec<u8>>,
 }
 
 /// Sortable finding fields.
@@ -233,6 +320,19 @@ thread_local! {
         std::cell::RefCell::new(zstd::bulk::Compressor::new(1).ok());
 }
 
+/// Bodies smaller than this are kept as they are: zstd gains little on them and costs a
+/// table build per call. [`decompress`] tells the two apart by zstd's magic number (a JSON
+/// body starts with `{`).
+const COMPRESS_FROM: usize = 512;
+
+fn compress_small(body: &[u8]) -> Vec<u8> {
+    if body.len() < COMPRESS_FROM {
+        body.to_vec()
+    } else {
+        compress(body)
+    }
+}
+
 /// zstd level 1, with the content size recorded (see [`decompress`]); one compression
 /// context per thread.
 fn compress(body: &[u8]) -> Vec<u8> {
@@ -250,6 +350,10 @@ const MAX_BODY: usize = 64 << 20;
 /// Decompresses a stored body into a buffer of exactly its recorded size (every body is
 /// written by [`compress`], which records it), refusing sizes over [`MAX_BODY`].
 fn decompress(what: &'static str, body: &[u8]) -> Result<Vec<u8>, StoreError> {
+    if !body.starts_with(&zstd::zstd_safe::MAGICNUMBER.to_le_bytes()) {
+        // Stored as it was (see `compress_small`).
+        return Ok(body.to_vec());
+    }
     let corrupt = |reason: String| StoreError::Corrupt { what, reason };
     let size = zstd::zstd_safe::get_frame_content_size(body)
         .map_err(|_| corrupt("not a zstd frame".into()))?
@@ -289,7 +393,9 @@ pub(crate) fn tags_of_many(
     Ok(out)
 }
 
-const FINDING_COLUMNS: &str = "f.id, f.arn, f.status, f.first_observed_at, f.last_observed_at, f.updated_at, f.resource_pk, f.body";
+const FINDING_COLUMNS: &str = "f.id, f.arn, f.status, f.first_observed_at, f.last_observed_at, f.updated_at, f.resource_pk, f.body, t.body";
+/// Joins each finding to its shared part.
+const JOIN_TEXTS: &str = "LEFT JOIN finding_texts t ON t.hash = f.text_hash";
 
 fn finding_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FindingRow> {
     Ok(FindingRow {
@@ -301,6 +407,7 @@ fn finding_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FindingRow> {
         updated_at: r.get(5)?,
         resource_pk: r.get(6)?,
         body: r.get(7)?,
+        shared: r.get(8)?,
     })
 }
 
@@ -308,6 +415,9 @@ fn decode_rows(rows: Vec<FindingRow>) -> Result<Vec<FindingRow>, StoreError> {
     rows.into_iter()
         .map(|mut f| {
             f.body = decompress("finding", &f.body)?;
+            if let Some(s) = &f.shared {
+                f.shared = Some(decompress("finding text", s)?);
+            }
             Ok(f)
         })
         .collect()
@@ -343,23 +453,8 @@ impl Store {
         &self,
         keys: &[String],
     ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let wanted = self.component_ids(keys)?;
         let conn = self.read();
-        let mut wanted: Vec<u32> = Vec::new();
-        {
-            let mut st = conn
-                .prepare_cached("SELECT id FROM components WHERE key = ?1")
-                .doing("finding inventories to re-evaluate")?;
-            for k in keys {
-                if let Some(id) = st
-                    .query_row([k], |r| r.get::<_, i64>(0))
-                    .optional()
-                    .doing("finding inventories to re-evaluate")?
-                {
-                    wanted.push(id as u32);
-                }
-            }
-        }
-        wanted.sort_unstable();
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
@@ -427,6 +522,57 @@ impl Store {
         Ok(Some((res, decompress("inventory", &body)?)))
     }
 
+    /// A stored inventory for re-evaluation: its resource, its decompressed body, and the byte
+    /// ranges of part 0 and of the parts that name any of `keys` (see
+    /// [`InventoryRecord::parts`]) — `None` when the inventory was stored without parts,
+    /// and the whole body must be read.
+    #[allow(clippy::type_complexity)]
+    pub fn inventory_parts(
+        &self,
+        pk: i64,
+        keys: &[u32],
+    ) -> Result<Option<(ResourceRow, Vec<u8>, Option<Vec<std::ops::Range<usize>>>)>, StoreError>
+    {
+        let row: Option<(Vec<u8>, Option<Vec<u8>>)> = self
+            .read()
+            .query_row(
+                "SELECT body, parts FROM inventories WHERE resource_pk = ?1",
+                [pk],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .doing("reading an inventory")?;
+        let Some((body, parts)) = row else {
+            return Ok(None);
+        };
+        let Some(res) = self.resource_by_pk(pk)? else {
+            return Ok(None);
+        };
+        let body = decompress("inventory", &body)?;
+        let ranges = parts.and_then(|p| wanted_parts(&p, keys, body.len()));
+        Ok(Some((res, body, ranges)))
+    }
+
+    /// The ids of component keys (those never stored are left out), sorted.
+    pub fn component_ids(&self, keys: &[String]) -> Result<Vec<u32>, StoreError> {
+        let conn = self.read();
+        let mut st = conn
+            .prepare_cached("SELECT id FROM components WHERE key = ?1")
+            .doing("reading component ids")?;
+        let mut out = Vec::new();
+        for k in keys {
+            if let Some(id) = st
+                .query_row([k], |r| r.get::<_, i64>(0))
+                .optional()
+                .doing("reading component ids")?
+            {
+                out.push(id as u32);
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
     /// Tags of resources, by pk (resources without tags map to an empty set).
     pub fn tags(&self, pks: &[i64]) -> Result<HashMap<i64, BTreeMap<String, String>>, StoreError> {
         tags_of_many(&self.read(), pks)
@@ -476,7 +622,7 @@ impl Store {
         let expr = q.sort.expr();
         let mut sql = Sql::new(
             format!(
-            "SELECT {FINDING_COLUMNS}, {expr} FROM findings f JOIN resources r ON r.pk = f.resource_pk WHERE f.account_id = ?"
+            "SELECT {FINDING_COLUMNS}, {expr} FROM findings f JOIN resources r ON r.pk = f.resource_pk {JOIN_TEXTS} WHERE f.account_id = ?"
         ),
             vec![Param::Text(q.account_id.into())],
         );
@@ -503,7 +649,7 @@ impl Store {
         let mut st = conn.prepare_cached(&sql.text).doing("listing findings")?;
         let mut rows: Vec<(FindingRow, serde_json::Value)> = st
             .query_map(rusqlite::params_from_iter(sql.params.iter()), |r| {
-                let v: rusqlite::types::Value = r.get(8)?;
+                let v: rusqlite::types::Value = r.get(9)?;
                 let v = match v {
                     rusqlite::types::Value::Integer(i) => serde_json::Value::from(i),
                     rusqlite::types::Value::Real(f) => serde_json::Value::from(f),
@@ -551,15 +697,16 @@ impl Store {
     ) -> Result<Vec<FindingRow>, StoreError> {
         let conn = self.read();
         let sql = format!(
-            "SELECT {FINDING_COLUMNS} FROM findings f WHERE f.finding_key = ?1 AND f.account_id = ?2 AND f.arn = ?3"
+            "SELECT {FINDING_COLUMNS} FROM findings f {JOIN_TEXTS} WHERE f.id = ?1 AND f.account_id = ?2 AND f.arn = ?3"
         );
         let mut st = conn.prepare_cached(&sql).doing("reading findings")?;
         let mut out = Vec::new();
         for arn in arns {
-            // The key is the hash an ARN ends with (`.../finding/<key>`).
-            let key = arn.rsplit('/').next().unwrap_or_default();
+            let Some(id) = finding_id_of_arn(arn) else {
+                continue;
+            };
             if let Some(row) = st
-                .query_row([key, account_id, arn.as_str()], finding_row)
+                .query_row(rusqlite::params![id, account_id, arn], finding_row)
                 .optional()
                 .doing("reading findings")?
             {
@@ -645,12 +792,18 @@ fn write_scans_in(
 ) -> Result<Vec<ScanSummary>, StoreError> {
     let mut out = Vec::with_capacity(scans.len());
     let mut rules: HashMap<String, Vec<Criteria>> = HashMap::new();
+    // Findings opened here are numbered here (the ARN carries the number; see `numbered_arn`).
+    let mut next_id: i64 = tx
+        .query_row("SELECT coalesce(max(id), 0) + 1 FROM findings", [], |r| {
+            r.get(0)
+        })
+        .doing("numbering findings")?;
     for scan in scans {
         let pk = upsert_resource(tx, &scan.resource, now, Some(&scan.status))?;
         if let Some(inv) = &scan.inventory {
             write_inventory(tx, pk, inv, known, added)?;
         }
-        let mut summary = reconcile_findings(tx, pk, scan, now)?;
+        let mut summary = reconcile_findings(tx, pk, scan, now, &mut next_id)?;
         let account = &scan.resource.account_id;
         if !rules.contains_key(account) {
             rules.insert(account.clone(), suppression_rules(tx, account)?);
@@ -833,7 +986,11 @@ fn write_inventory(
     known: &mut HashMap<String, u32>,
     added: &mut Vec<String>,
 ) -> Result<(), StoreError> {
-    let digest = hex::encode(Sha256::digest(&inv.body));
+    let sealed = match &inv.sealed {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(Sealed::of_inventory(&inv.body)),
+    };
+    // The id of each key, in the order of `component_keys`.
     let mut ids: Vec<u32> = Vec::with_capacity(inv.component_keys.len());
     {
         let mut find = tx
@@ -864,16 +1021,17 @@ fn write_inventory(
             ids.push(id);
         }
     }
+    let parts = parts_index(inv, &ids);
     ids.sort_unstable();
     ids.dedup();
     let blob: Vec<u8> = ids.iter().flat_map(|i| i.to_le_bytes()).collect();
     tx.prepare_cached(
-        "INSERT INTO inventories (resource_pk, collected_at, digest, components, body) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO inventories (resource_pk, collected_at, digest, components, body, parts) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (resource_pk) DO UPDATE SET collected_at = excluded.collected_at, digest = excluded.digest,
-            components = excluded.components, body = excluded.body",
+            components = excluded.components, body = excluded.body, parts = excluded.parts",
     )
     .doing("writing an inventory")?
-    .execute(rusqlite::params![pk, inv.collected_at, digest, blob, compress(&inv.body)])
+    .execute(rusqlite::params![pk, inv.collected_at, sealed.hash, blob, sealed.compressed, parts])
     .doing("writing an inventory")?;
     tx.prepare_cached("UPDATE resources SET packages = ?2 WHERE pk = ?1")
         .doing("writing an inventory")?
@@ -882,11 +1040,85 @@ fn write_inventory(
     Ok(())
 }
 
+/// The ARN the store gives finding number `id`: the caller's ARN with the 32 hex digits after
+/// `finding/` replaced by the number (16) and the first 16 of the identity key, so that a
+/// lookup by ARN reads the primary key rather than an index of random keys (which every
+/// ingest would have to update page by page).
+fn numbered_arn(arn: &str, id: i64, key: &str) -> String {
+    let prefix = arn.rsplit_once('/').map_or(arn, |(p, _)| p);
+    format!("{prefix}/{id:016x}{}", key.get(..16).unwrap_or(key))
+}
+
+/// The finding number an ARN of [`numbered_arn`]'s making carries.
+pub fn finding_id_of_arn(arn: &str) -> Option<i64> {
+    let tail = arn.rsplit_once("/")?.1;
+    if tail.len() != 32 {
+        return None;
+    }
+    i64::from_str_radix(tail.get(..16)?, 16).ok()
+}
+
+/// The `parts` column: little-endian u32s — the number of parts, each part's start and end,
+/// then (component id, part) pairs sorted by id. `None` when the record has no parts.
+fn parts_index(inv: &InventoryRecord, key_ids: &[u32]) -> Option<Vec<u8>> {
+    if inv.parts.is_empty() {
+        return None;
+    }
+    let mut pairs: Vec<(u32, u32)> = inv
+        .part_keys
+        .iter()
+        .filter_map(|(k, p)| Some((*key_ids.get(*k as usize)?, *p)))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut out = Vec::with_capacity(4 + inv.parts.len() * 8 + pairs.len() * 8);
+    out.extend((inv.parts.len() as u32).to_le_bytes());
+    for r in &inv.parts {
+        out.extend(r.start.to_le_bytes());
+        out.extend(r.end.to_le_bytes());
+    }
+    for (id, part) in pairs {
+        out.extend(id.to_le_bytes());
+        out.extend(part.to_le_bytes());
+    }
+    Some(out)
+}
+
+/// The byte ranges of part 0 and of the parts naming any of `wanted` (sorted component ids),
+/// from a `parts` column; `None` when it is malformed or does not fit a body of `len` bytes.
+fn wanted_parts(index: &[u8], wanted: &[u32], len: usize) -> Option<Vec<std::ops::Range<usize>>> {
+    let words: Vec<u32> = index
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    let n = *words.first()? as usize;
+    let spans = words.get(1..1 + 2 * n)?;
+    let pairs = words.get(1 + 2 * n..)?;
+    let span = |i: usize| -> Option<std::ops::Range<usize>> {
+        let (s, e) = (*spans.get(2 * i)? as usize, *spans.get(2 * i + 1)? as usize);
+        (s <= e && e <= len).then_some(s..e)
+    };
+    let mut parts: Vec<usize> = pairs
+        .chunks_exact(2)
+        .filter(|p| wanted.binary_search(&p[0]).is_ok())
+        .map(|p| p[1] as usize)
+        .filter(|p| *p > 0)
+        .collect();
+    parts.sort_unstable();
+    parts.dedup();
+    let mut out = vec![span(0)?];
+    for p in parts {
+        out.push(span(p)?);
+    }
+    Some(out)
+}
+
 fn reconcile_findings(
     tx: &Transaction<'_>,
     pk: i64,
     scan: &ScanWrite,
     now: i64,
+    next_id: &mut i64,
 ) -> Result<ScanSummary, StoreError> {
     let mut stored: Vec<Stored> = Vec::new();
     {
@@ -923,12 +1155,12 @@ fn reconcile_findings(
             }
         }
     }
-    let hashes: Vec<String> = scan.findings.iter().map(NewFinding::content_hash).collect();
+    let sealed: Vec<_> = scan.findings.iter().map(NewFinding::sealed).collect();
     let new: Vec<(&str, &str)> = scan
         .findings
         .iter()
-        .zip(&hashes)
-        .map(|(f, h)| (f.key.as_str(), h.as_str()))
+        .zip(&sealed)
+        .map(|(f, s)| (f.key.as_str(), s.hash.as_str()))
         .collect();
     let mut summary = ScanSummary {
         resource_pk: pk,
@@ -941,20 +1173,23 @@ fn reconcile_findings(
                 let f = &scan.findings[new];
                 let mut st = tx
                     .prepare_cached(
-                        "INSERT INTO findings (account_id, resource_pk, finding_key, arn, resource_type, resource_id,
+                        "INSERT INTO findings (id, account_id, resource_pk, finding_key, arn, resource_type, resource_id,
                             finding_type, vulnerability_id, related, vulnerability_source, severity, severity_rank,
                             inspector_score, epss, vendor_severity, fix_available, exploit_available, title,
                             pkg_name, pkg_version, pkg_epoch, pkg_release, pkg_arch, pkg_path, layer_hash,
-                            component_key, status, first_observed_at, last_observed_at, updated_at, content_hash, body)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, 'ACTIVE', ?27, ?27, ?27, ?28, ?29)",
+                            component_key, status, first_observed_at, last_observed_at, updated_at, content_hash, body,
+                            text_hash)
+                         VALUES (?31, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, 'ACTIVE', ?27, ?27, ?27, ?28, ?29, ?30)",
                     )
                     .doing("opening a finding")?;
+                let id = *next_id;
+                *next_id += 1;
                 st.execute(rusqlite::params![
                     res.account_id,
                     pk,
                     f.key,
-                    f.arn,
+                    numbered_arn(&f.arn, id, &f.key),
                     res.resource_type,
                     res.resource_id,
                     f.finding_type,
@@ -978,14 +1213,16 @@ fn reconcile_findings(
                     f.layer_hash,
                     f.component_key,
                     now,
-                    hashes[new],
-                    compress(&f.body)
+                    sealed[new].hash,
+                    sealed[new].compressed,
+                    write_text(tx, &sealed[new])?,
+                    id
                 ])
                 .doing("opening a finding")?;
                 summary.opened += 1;
             }
             Step::Reopen { id, new, fresh } => {
-                update_content(tx, id, &scan.findings[new], &hashes[new], now)?;
+                update_content(tx, id, &scan.findings[new], &sealed[new], now)?;
                 tx.execute(
                     "UPDATE findings SET status = 'ACTIVE', last_observed_at = ?2,
                         first_observed_at = CASE WHEN ?3 THEN ?2 ELSE first_observed_at END
@@ -997,7 +1234,7 @@ fn reconcile_findings(
             }
             Step::Refresh { id, new, changed } => {
                 if changed {
-                    update_content(tx, id, &scan.findings[new], &hashes[new], now)?;
+                    update_content(tx, id, &scan.findings[new], &sealed[new], now)?;
                     summary.updated += 1;
                 } else {
                     summary.unchanged += 1;
@@ -1029,20 +1266,19 @@ fn update_content(
     tx: &Transaction<'_>,
     id: i64,
     f: &NewFinding,
-    hash: &str,
+    sealed: &Sealed,
     now: i64,
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "UPDATE findings SET arn = ?2, related = ?3, vulnerability_source = ?4, severity = ?5, severity_rank = ?6,
-            inspector_score = ?7, epss = ?8, vendor_severity = ?9, fix_available = ?10, exploit_available = ?11,
-            title = ?12, pkg_version = ?13, pkg_epoch = ?14, pkg_release = ?15, pkg_arch = ?16, layer_hash = ?17,
-            component_key = ?18, content_hash = ?19, body = ?20, updated_at = ?21
+        "UPDATE findings SET related = ?2, vulnerability_source = ?3, severity = ?4, severity_rank = ?5,
+            inspector_score = ?6, epss = ?7, vendor_severity = ?8, fix_available = ?9, exploit_available = ?10,
+            title = ?11, pkg_version = ?12, pkg_epoch = ?13, pkg_release = ?14, pkg_arch = ?15, layer_hash = ?16,
+            component_key = ?17, content_hash = ?18, body = ?19, updated_at = ?20, text_hash = ?21
          WHERE id = ?1",
     )
     .doing("updating a finding")?
     .execute(rusqlite::params![
         id,
-        f.arn,
         criteria::multi(&f.related).unwrap_or_default(),
         f.vulnerability_source,
         f.severity,
@@ -1059,12 +1295,32 @@ fn update_content(
         f.pkg_arch,
         f.layer_hash,
         f.component_key,
-        hash,
-        compress(&f.body),
-        now
+        sealed.hash,
+        sealed.compressed,
+        now,
+        write_text(tx, sealed)?
     ])
     .doing("updating a finding")?;
     Ok(())
+}
+
+/// Stores a finding's shared part unless that content is stored already; its key.
+fn write_text(tx: &Transaction<'_>, sealed: &Sealed) -> Result<Option<[u8; 16]>, StoreError> {
+    let Some((hash, json)) = &sealed.shared else {
+        return Ok(None);
+    };
+    let known = tx
+        .prepare_cached("SELECT 1 FROM finding_texts WHERE hash = ?1")
+        .doing("reading finding texts")?
+        .exists([&hash[..]])
+        .doing("reading finding texts")?;
+    if !known {
+        tx.prepare_cached("INSERT INTO finding_texts (hash, body) VALUES (?1, ?2)")
+            .doing("writing a finding text")?
+            .execute(rusqlite::params![&hash[..], compress_small(json)])
+            .doing("writing a finding text")?;
+    }
+    Ok(Some(*hash))
 }
 
 fn suppression_rules(tx: &Transaction<'_>, account: &str) -> Result<Vec<Criteria>, StoreError> {
@@ -1146,4 +1402,55 @@ fn apply_suppression(
             .doing("applying suppression rules")?;
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inventory_parts_round_trip_and_refuse_what_does_not_fit() {
+        let body = br#"{"distro":null,"packages":[{"a":1},{"b":2},{"c":3}]}"#;
+        let inv = InventoryRecord {
+            collected_at: 0,
+            body: body.to_vec(),
+            component_keys: vec!["k0".into(), "k1".into(), "k2".into()],
+            packages: 3,
+            // Part 0 the distro, then the three packages.
+            parts: vec![10..14, 27..34, 35..42, 43..50],
+            part_keys: vec![(0, 1), (1, 2), (2, 2), (2, 3)],
+            sealed: None,
+        };
+        // Keys numbered 30, 10, 20 in the store.
+        let index = parts_index(&inv, &[30, 10, 20]).unwrap();
+        let text = |rs: Vec<std::ops::Range<usize>>| -> Vec<String> {
+            rs.into_iter()
+                .map(|r| String::from_utf8(body[r].to_vec()).unwrap())
+                .collect()
+        };
+        assert_eq!(
+            text(wanted_parts(&index, &[20], body.len()).unwrap()),
+            ["null", r#"{"b":2}"#, r#"{"c":3}"#]
+        );
+        assert_eq!(
+            text(wanted_parts(&index, &[10, 30], body.len()).unwrap()),
+            ["null", r#"{"a":1}"#, r#"{"b":2}"#]
+        );
+        assert_eq!(
+            text(wanted_parts(&index, &[99], body.len()).unwrap()),
+            ["null"]
+        );
+        // A body shorter than the index says, or a cut index, is refused (whole read).
+        assert!(wanted_parts(&index, &[20], 40).is_none());
+        assert!(wanted_parts(&index[..10], &[20], body.len()).is_none());
+        assert!(wanted_parts(&[], &[20], body.len()).is_none());
+        assert!(parts_index(
+            &InventoryRecord {
+                parts: Vec::new(),
+                ..inv
+            },
+            &[]
+        )
+        .is_none());
+    }
 }

@@ -26,7 +26,7 @@ mod seal;
 mod views;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
@@ -80,11 +80,69 @@ const READERS: usize = 4;
 
 /// The store. Cheap to share behind an `Arc`; every method takes `&self`.
 pub struct Store {
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
     readers: Vec<Mutex<Connection>>,
     path: PathBuf,
     /// Component key -> id, as committed (ids are never reused or changed).
     pub(crate) components: Mutex<std::collections::HashMap<String, u32>>,
+    /// Dropping it stops the checkpointer thread.
+    _checkpointer: std::sync::mpsc::Sender<()>,
+}
+
+/// How often the checkpointer copies the write-ahead log into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Log size (frames) above which the checkpointer finishes a checkpoint between two writes.
+const CHECKPOINT_FRAMES: i64 = 4096;
+
+/// Checkpoints the write-ahead log on its own connection and thread, so that the writer's
+/// commits do not pay for it (SQLite's automatic checkpoint runs inside the committing
+/// writer, with an fsync). A PASSIVE checkpoint copies what is committed without blocking
+/// anyone; but the log only starts over when a write begins with everything copied, which
+/// steady writes never allow. So once the log is long, the checkpointer copies the few
+/// frames still missing while holding the writer's lock, and the next write restarts the log.
+/// The thread ends when the store is dropped.
+fn spawn_checkpointer(
+    path: &Path,
+    writer: Arc<Mutex<Connection>>,
+) -> Result<std::sync::mpsc::Sender<()>, StoreError> {
+    let conn = connect(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("scry-store-checkpoint".into())
+        .spawn(move || loop {
+            match rx.recv_timeout(CHECKPOINT_EVERY) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                _ => return,
+            }
+            let passive = || {
+                conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                })
+            };
+            let mut r = passive();
+            if matches!(r, Ok((log, _)) if log > CHECKPOINT_FRAMES) {
+                let _between_writes = writer.lock().unwrap_or_else(|e| e.into_inner());
+                r = passive();
+            }
+            match r {
+                Ok((log, done)) if log > 262_144 && done < log => tracing::warn!(
+                    log_frames = log,
+                    checkpointed = done,
+                    "the write-ahead log is large: long-running readers hold it back"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "checkpointing the write-ahead log"),
+            }
+        })
+        .map_err(|e| StoreError::Open {
+            path: path.to_path_buf(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        })?;
+    Ok(tx)
 }
 
 impl std::fmt::Debug for Store {
@@ -135,12 +193,29 @@ impl Store {
                 expected: SCHEMA_VERSION,
             });
         }
+        if found > 0 {
+            for (version, sql) in schema::MIGRATIONS {
+                if *version > found {
+                    writer
+                        .execute_batch(&format!(
+                            "BEGIN; {sql} PRAGMA user_version = {version}; COMMIT;"
+                        ))
+                        .doing("migrating the schema")?;
+                }
+            }
+        }
         writer
             .execute_batch(schema::SCHEMA)
             .doing("creating the schema")?;
         writer
             .execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .doing("writing the schema version")?;
+        // Checkpoints are the checkpointer's job (see `spawn_checkpointer`).
+        writer
+            .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+            .doing("handing checkpoints to the checkpointer")?;
+        let writer = Arc::new(Mutex::new(writer));
+        let checkpointer = spawn_checkpointer(path, writer.clone())?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             readers.push(Mutex::new(connect(
@@ -149,10 +224,11 @@ impl Store {
             )?));
         }
         Ok(Store {
-            writer: Mutex::new(writer),
+            writer,
             readers,
             path: path.to_path_buf(),
             components: Mutex::new(Default::default()),
+            _checkpointer: checkpointer,
         })
     }
 

@@ -4,9 +4,20 @@
 //! epoch; multi-valued text columns are `|a|b|` so one `LIKE` finds a member.
 //!
 //! Bump [`SCHEMA_VERSION`] on any change; [`crate::Store::open`] refuses a newer file and
-//! migrates older ones step by step (there is one version so far).
+//! migrates older ones step by step ([`MIGRATIONS`]).
 
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The statements that bring a store of version N-1 to version N, as (N, SQL). A new store
+/// gets [`SCHEMA`] directly.
+pub const MIGRATIONS: &[(i64, &str)] = &[(
+    2,
+    "ALTER TABLE findings ADD COLUMN text_hash BLOB;
+     CREATE TABLE IF NOT EXISTS finding_texts (hash BLOB PRIMARY KEY, body BLOB NOT NULL);
+     ALTER TABLE inventories ADD COLUMN parts BLOB;
+     DROP INDEX IF EXISTS findings_by_key;
+     UPDATE findings SET arn = substr(arn, 1, length(arn) - 32) || printf('%016x', id) || substr(finding_key, 1, 16);",
+)];
 
 pub const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS accounts (
@@ -84,7 +95,10 @@ CREATE TABLE IF NOT EXISTS inventories (
     collected_at  INTEGER NOT NULL,
     digest        TEXT NOT NULL,
     components    BLOB NOT NULL,
-    body          BLOB NOT NULL
+    body          BLOB NOT NULL,
+    -- Where the body's packages lie and which component keys each names (see
+    -- `InventoryRecord::parts`), so a re-evaluation reads only what changed; NULL if unknown.
+    parts         BLOB
 );
 
 CREATE TABLE IF NOT EXISTS scans (
@@ -134,13 +148,23 @@ CREATE TABLE IF NOT EXISTS findings (
     last_observed_at      INTEGER NOT NULL,
     updated_at            INTEGER NOT NULL,
     content_hash          TEXT NOT NULL,
+    -- The finding's own part of the API object (zstd when large), and the key of the part it
+    -- shares with others (NULL when the body is whole).
     body                  BLOB NOT NULL,
+    text_hash             BLOB,
     UNIQUE (resource_pk, finding_key)
 );
--- Few indexes on purpose: every one costs each ingest. Severity order serves the default
--- listing; the key (the hash an ARN ends with) serves lookups by ARN.
+-- Few indexes on purpose: every one costs each ingest, and one over random keys costs a page
+-- per finding. Severity order serves the default listing; a finding's ARN carries its id, so
+-- lookups by ARN read the primary key.
 CREATE INDEX IF NOT EXISTS findings_by_severity ON findings (account_id, severity_rank DESC, id);
-CREATE INDEX IF NOT EXISTS findings_by_key ON findings (finding_key);
+
+-- What many findings carry alike (an advisory's text, scores, references), once per distinct
+-- content: the first 16 bytes of its SHA-256, and the JSON (zstd when large).
+CREATE TABLE IF NOT EXISTS finding_texts (
+    hash  BLOB PRIMARY KEY,
+    body  BLOB NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS filters (
     arn          TEXT PRIMARY KEY,

@@ -49,6 +49,62 @@ pub struct Finding {
     pub epss: Option<EpssDetails>,
 }
 
+/// What of a finding is its own when stored split (see [`Finding::split`]).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OwnPart {
+    finding_arn: String,
+    aws_account_id: String,
+    resources: Vec<Resource>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    vulnerable_packages: Vec<VulnerablePackage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    network_reachability_details: Option<serde_json::Value>,
+}
+
+impl Finding {
+    /// Splits the finding into the JSON of what is its own (ARN, account, resource, the
+    /// package and path found, network details) and the JSON of the rest, which every
+    /// finding of the same advisory on the same package version carries alike and a store
+    /// can keep once. [`Finding::join`] puts them back together.
+    pub fn split(mut self) -> (Vec<u8>, Vec<u8>) {
+        let own = OwnPart {
+            finding_arn: std::mem::take(&mut self.finding_arn),
+            aws_account_id: std::mem::take(&mut self.aws_account_id),
+            resources: std::mem::take(&mut self.resources),
+            vulnerable_packages: self
+                .package_vulnerability_details
+                .as_mut()
+                .map(|d| std::mem::take(&mut d.vulnerable_packages))
+                .unwrap_or_default(),
+            network_reachability_details: self.network_reachability_details.take(),
+        };
+        // Serializing these plain shapes cannot fail (string keys, finite numbers).
+        (
+            serde_json::to_vec(&own).unwrap_or_default(),
+            serde_json::to_vec(&self).unwrap_or_default(),
+        )
+    }
+
+    /// The finding from what [`Finding::split`] made, or from a whole finding's JSON when
+    /// there is no shared part.
+    pub fn join(own: &[u8], shared: Option<&[u8]>) -> Result<Finding, serde_json::Error> {
+        let Some(shared) = shared else {
+            return serde_json::from_slice(own);
+        };
+        let mut f: Finding = serde_json::from_slice(shared)?;
+        let own: OwnPart = serde_json::from_slice(own)?;
+        f.finding_arn = own.finding_arn;
+        f.aws_account_id = own.aws_account_id;
+        f.resources = own.resources;
+        f.network_reachability_details = own.network_reachability_details;
+        if let Some(d) = f.package_vulnerability_details.as_mut() {
+            d.vulnerable_packages = own.vulnerable_packages;
+        }
+        Ok(f)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Remediation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,5 +282,35 @@ mod tests {
             serde_json::to_string(&e).unwrap(),
             r#"{"lastKnownExploitAt":1700000000.0}"#
         );
+    }
+
+    #[test]
+    fn a_split_finding_joins_back_whole_and_its_shared_part_names_no_resource() {
+        // Every member filled: the model-shaped ListFindings answer of the fixtures.
+        let all: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/fixtures/responses.scry.json")).unwrap();
+        let mut whole: Finding =
+            serde_json::from_value(all["ListFindings"]["findings"][0].clone()).unwrap();
+        // Values the fixture's placeholders ("s") cannot be confused with.
+        whole.resources[0].id = "i-0d1e2f3a4b5c6d7e8".into();
+        assert!(!whole.resources.is_empty());
+        let pvd = whole.package_vulnerability_details.as_ref().unwrap();
+        assert!(!pvd.vulnerable_packages.is_empty());
+        let (own, shared) = whole.clone().split();
+        assert_eq!(Finding::join(&own, Some(&shared)).unwrap(), whole);
+        // Whole bodies (stored unsplit) still read.
+        assert_eq!(
+            Finding::join(&serde_json::to_vec(&whole).unwrap(), None).unwrap(),
+            whole
+        );
+        let shared = String::from_utf8(shared).unwrap();
+        for own_value in [
+            whole.finding_arn.as_str(),
+            whole.aws_account_id.as_str(),
+            whole.resources[0].id.as_str(),
+        ] {
+            assert!(!shared.contains(own_value), "{own_value} in {shared}");
+        }
+        assert!(!shared.contains("vulnerablePackages"));
     }
 }

@@ -88,8 +88,8 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                 vec![
                     "ingest".into(),
                     format!(
-                        "{} inventories x {} packages in {:.1} s = {:.0} inventories/s ({} findings)",
-                        r.resources, r.packages_per_inventory, r.ingest_seconds, r.inventories_per_second, r.findings
+                        "{} inventories x {} packages in {:.1} s = {:.0} inventories/s ({} findings); {:.1} ms CPU each",
+                        r.resources, r.packages_per_inventory, r.ingest_seconds, r.inventories_per_second, r.findings, r.ingest_cpu_ms_per_inventory
                     ),
                     ">= 200/s".into(),
                 ],

@@ -1,0 +1,159 @@
+//! Continuous re-evaluation on real advisories: stored inventories are re-matched when the
+//! advisory database changes, without a new push. A withdrawn advisory closes its findings;
+//! a changed one updates them in place; findings of untouched packages are left alone.
+
+mod reports_common;
+
+use std::path::Path;
+
+use reports_common::*;
+use scry_store::criteria::Criteria;
+use scry_store::{FindingQuery, FindingRow, SortField};
+
+/// Every finding of the account, with its vulnerability id and description.
+fn findings(env: &Env) -> Vec<(FindingRow, scry_wire::Finding)> {
+    let page = env
+        .svc
+        .store
+        .list_findings(&FindingQuery {
+            account_id: ACCOUNT,
+            criteria: &Criteria::default(),
+            sort: SortField::Severity,
+            descending: true,
+            after: None,
+            limit: 100,
+        })
+        .unwrap();
+    page.findings
+        .into_iter()
+        .map(|r| {
+            let f = scry_wire::Finding::join(&r.body, r.shared.as_deref()).unwrap();
+            (r, f)
+        })
+        .collect()
+}
+
+fn vuln(f: &scry_wire::Finding) -> &str {
+    &f.package_vulnerability_details
+        .as_ref()
+        .unwrap()
+        .vulnerability_id
+}
+
+/// Writes a copy of a shared OSV YAML record with `edit` applied to its text, for import.
+fn changed(feed: &str, file: &str, out: &Path, edit: impl Fn(&str) -> String) {
+    let text = std::fs::read_to_string(vulndata(feed).join(file)).unwrap();
+    let text = edit(&text);
+    std::fs::create_dir_all(out).unwrap();
+    std::fs::write(out.join(file), text).unwrap();
+}
+
+/// The record's `modified` moved to now (an import only takes newer records).
+fn touch(text: &str) -> String {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    text.lines()
+        .map(|l| {
+            if l.starts_with("modified:") {
+                format!("modified: '{now}'")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn import(env: &Env, dir: &Path) {
+    scry_vulndb::VulnDb::create(env.svc.db_path())
+        .unwrap()
+        .import(&[dir.to_path_buf()], chrono::Utc::now(), &mut |_| {})
+        .unwrap();
+}
+
+#[test]
+fn changed_advisories_re_evaluate_stored_inventories() {
+    let env = setup();
+    let before = findings(&env);
+    let flask: Vec<_> = before
+        .iter()
+        .filter(|(_, f)| vuln(f) == "CVE-2023-30861" || vuln(f) == "PYSEC-2023-62")
+        .collect();
+    assert_eq!(flask.len(), 1, "flask 1.0.3 on the instance: {before:?}");
+    let py_before: Vec<_> = before
+        .iter()
+        .filter(|(_, f)| {
+            f.package_vulnerability_details
+                .as_ref()
+                .unwrap()
+                .vulnerable_packages[0]
+                .name
+                == "py"
+        })
+        .collect();
+    assert_eq!(
+        py_before.len(),
+        2,
+        "py 1.11.0 on the instance and the image"
+    );
+
+    // 1. The flask advisory is withdrawn.
+    let dir = env.dir.path().join("change-1");
+    changed("osv-pypi/flask", "PYSEC-2023-62.yaml", &dir, |t| {
+        format!("{}\nwithdrawn: '2026-11-01T00:00:00Z'\n", touch(t))
+    });
+    import(&env, &dir);
+    let re = env
+        .svc
+        .refresh_intel()
+        .unwrap()
+        .expect("the change is noticed");
+    assert_eq!(re.changed_packages, 1, "{re:?}");
+    assert_eq!(re.resources, 1, "only the instance holds flask: {re:?}");
+    assert_eq!((re.opened, re.closed, re.updated), (0, 1, 0), "{re:?}");
+    let after = findings(&env);
+    let flask_after = after.iter().find(|(r, _)| r.id == flask[0].0.id).unwrap();
+    assert_eq!(flask_after.0.status, "CLOSED");
+    for (r, _) in &py_before {
+        let now = after.iter().find(|(a, _)| a.id == r.id).unwrap();
+        assert_eq!(now.0, *r, "the py findings are untouched");
+    }
+    // Nothing changed since: nothing to do.
+    assert!(env.svc.refresh_intel().unwrap().is_none());
+
+    // 2. The py advisory's text changes: its findings on both resources are updated in place.
+    let dir = env.dir.path().join("change-2");
+    changed("osv-pypi/py", "PYSEC-2022-42969.yaml", &dir, |t| {
+        touch(t).replacen(
+            "details: The py library",
+            "details: REVISED The py library",
+            1,
+        )
+    });
+    import(&env, &dir);
+    let re = env
+        .svc
+        .refresh_intel()
+        .unwrap()
+        .expect("the change is noticed");
+    assert_eq!(
+        (re.resources, re.opened, re.closed, re.updated),
+        (2, 0, 0, 2),
+        "{re:?}"
+    );
+    let after = findings(&env);
+    for (r, _) in &py_before {
+        let (now, f) = after.iter().find(|(a, _)| a.id == r.id).unwrap();
+        assert_eq!(now.status, "ACTIVE");
+        assert_eq!(now.first_observed_at, r.first_observed_at);
+        assert_eq!(now.arn, r.arn, "the ARN stays");
+        assert!(now.updated_at >= r.updated_at);
+        assert!(f.description.starts_with("REVISED"), "{}", f.description);
+        // Its own part is still its own: the resource it is on.
+        assert_eq!(f.resources.len(), 1);
+    }
+    let ids: std::collections::BTreeSet<&str> = py_before
+        .iter()
+        .map(|(_, f)| f.resources[0].id.as_str())
+        .collect();
+    assert_eq!(ids, [ECR_ID, EC2_ID].into_iter().collect());
+}
