@@ -299,6 +299,7 @@ pub enum FunctionCommand {
     /// new version of the function (resource NAME:VERSION, findings per version); layers the
     /// server already has are referred to by their SHA-256, and a layer shared between
     /// functions is collected once.
+    #[command(disable_version_flag = true)]
     Push(FunctionPushArgs),
 }
 
@@ -315,7 +316,7 @@ pub struct FunctionPushArgs {
     pub runtime: String,
     /// The version to record [default: the next number, from 1]. Versions are immutable:
     /// pushing an existing version with other code is refused.
-    #[arg(long)]
+    #[arg(long = "version", id = "function_version", value_name = "VERSION")]
     pub version: Option<String>,
     /// The function package: a zip of the code and its dependencies.
     pub zip: PathBuf,

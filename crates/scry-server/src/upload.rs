@@ -11,7 +11,7 @@
 //! signature is checked *before* the body is read, with the body hash taken from the signed
 //! `x-amz-content-sha256` header, which is required: either the hex SHA-256 of the body — the
 //! server hashes the body as it streams and refuses it if it differs
-//! (`XAmzContentSHA256Mismatch`) — or `UNSIGNED-PAYLOAD`, which leaves the body
+//! (`BadRequestException` naming both hashes) — or `UNSIGNED-PAYLOAD`, which leaves the body
 //! unauthenticated (as S3 allows; use it only over TLS). `scry` always sends the real hash.
 //!
 //! The body streams to a temporary file under `DATA_DIR/uploads` (never whole in memory), up
@@ -156,15 +156,18 @@ pub async fn artifacts(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Body,
+    mut body: Body,
 ) -> Response<Body> {
     let started = Instant::now();
     let rid = http::request_id();
     let r = if method == Method::POST {
-        artifact(&app, &uri, &headers, body).await
+        artifact(&app, &uri, &headers, &mut body).await
     } else {
         Err(ApiError::unknown_operation(method.as_str(), uri.path()).into())
     };
+    if r.is_err() {
+        tokio::spawn(drain(body, app.uploads.max_bytes));
+    }
     answer(&app, "/scry/v1/artifacts", started, &rid, r)
 }
 
@@ -174,19 +177,37 @@ pub async fn layers(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Body,
+    mut body: Body,
 ) -> Response<Body> {
     let started = Instant::now();
     let rid = http::request_id();
     let path = uri.path().to_string();
     let r = match (&method, path.strip_prefix("/scry/v1/layers")) {
-        (&Method::POST, Some("" | "/")) => layer_upload(&app, &uri, &headers, body).await,
+        (&Method::POST, Some("" | "/")) => layer_upload(&app, &uri, &headers, &mut body).await,
         (&Method::GET, Some(rest)) if rest.starts_with('/') => {
             layer_lookup(&app, &uri, &headers, &rest[1..]).await
         }
         _ => Err(ApiError::unknown_operation(method.as_str(), &path).into()),
     };
+    if r.is_err() {
+        tokio::spawn(drain(body, app.uploads.max_bytes));
+    }
     answer(&app, "/scry/v1/layers", started, &rid, r)
+}
+
+/// Reads and discards what is left of a refused upload's body (at most twice the cap, for at
+/// most [`IDLE`]), so that the client, still sending, reads the refusal rather than a reset
+/// connection.
+async fn drain(mut body: Body, cap: u64) {
+    let limit = cap.saturating_mul(2).max(64 << 20);
+    let deadline = tokio::time::Instant::now() + IDLE;
+    let mut n: u64 = 0;
+    while n <= limit {
+        match tokio::time::timeout_at(deadline, body.frame()).await {
+            Ok(Some(Ok(f))) => n += f.data_ref().map_or(0, |d| d.len() as u64),
+            _ => break,
+        }
+    }
 }
 
 fn answer(
@@ -228,7 +249,13 @@ async fn caller(
     let uri = uri.clone();
     let headers = headers.clone();
     let (c, status) = tokio::task::spawn_blocking(move || {
-        http::authenticate_payload(&app2, method, &uri, &headers, scry_sigv4::Payload::Deferred)
+        // A GET has no body; a POST's body is checked as it streams.
+        let payload = if method == "GET" {
+            scry_sigv4::Payload::Bytes(b"")
+        } else {
+            scry_sigv4::Payload::Deferred
+        };
+        http::authenticate_payload(&app2, method, &uri, &headers, payload)
     })
     .await
     .map_err(|_| ApiError::internal("Scry failed to check the signature"))??;
@@ -272,7 +299,7 @@ async fn receive(
     app: &App,
     headers: &HeaderMap,
     payload: &scry_sigv4::PayloadStatus,
-    mut body: Body,
+    body: &mut Body,
 ) -> Result<Received, Refusal> {
     let cap = app.uploads.max_bytes;
     let too_large = |n: u64| {
@@ -336,10 +363,9 @@ async fn receive(
     let hex = hex::encode(hasher.finalize());
     if let scry_sigv4::PayloadStatus::MustMatch(declared) = payload {
         if !declared.eq_ignore_ascii_case(&hex) {
-            return Err(http::sigv4_error(scry_sigv4::Error::ContentSha256Mismatch {
-                declared: declared.clone(),
-                computed: hex,
-            })
+            return Err(ApiError::bad_request(format!(
+                "the body does not match the signed x-amz-content-sha256: it hashes to {hex}, the header says {declared}; the upload was changed or cut on the way"
+            ))
             .into());
         }
     }
@@ -473,10 +499,10 @@ async fn artifact(
     app: &App,
     uri: &Uri,
     headers: &HeaderMap,
-    body: Body,
+    body: &mut Body,
 ) -> Result<Vec<u8>, Refusal> {
-    let (caller, payload) = caller(app, uri, headers, "POST", true).await?;
     require_content_sha256(headers)?;
+    let (caller, payload) = caller(app, uri, headers, "POST", true).await?;
     let q = Query::parse(uri, ARTIFACT_PARAMS)?;
     let kind = match q.one("resourceType")? {
         Some("image" | "AWS_ECR_CONTAINER_IMAGE") => Kind::Image,
@@ -795,6 +821,13 @@ fn collect_image(
         }
         (repo, ts)
     };
+    // `docker.io/scry/app` -> `scry/app`: repository names do not carry the registry.
+    let repo_of_tags = repo_of_tags.map(|r| match r.split_once('/') {
+        Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => {
+            rest.to_string()
+        }
+        _ => r,
+    });
     let repository = repository
         .or(repo_of_tags)
         .unwrap_or_else(|| "upload".into());
@@ -1009,10 +1042,10 @@ async fn layer_upload(
     app: &App,
     uri: &Uri,
     headers: &HeaderMap,
-    body: Body,
+    body: &mut Body,
 ) -> Result<Vec<u8>, Refusal> {
-    let (caller, payload) = caller(app, uri, headers, "POST", true).await?;
     require_content_sha256(headers)?;
+    let (caller, payload) = caller(app, uri, headers, "POST", true).await?;
     Query::parse(uri, &[])?;
     let slot = Slot::take(&app.uploads).ok_or_else(|| {
         ApiError::throttling(

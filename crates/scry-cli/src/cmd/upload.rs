@@ -137,8 +137,13 @@ impl Client {
             None
         };
         let resp = rb.send().with_context(|| {
+            let hint = if body.is_some() {
+                "; a server also closes the connection on an upload far above its cap, --max-upload-mib"
+            } else {
+                ""
+            };
             format!(
-                "sending {what} to {} (is `scry server` running there?)",
+                "sending {what} to {} (is `scry server` running there?{hint})",
                 self.base
             )
         });
