@@ -656,6 +656,13 @@ fn limits() -> Limits {
 /// Refuses a zip whose structure is hostile: members that climb out of the root, entries
 /// that expand past the ratio limit, too many entries or too many bytes.
 fn check_zip(path: &Path, limits: &Limits) -> Result<(), String> {
+    // The central directory is read whole by the zip reader: bound it first.
+    let (entries, cd_bytes) = central_directory(path)?;
+    if entries > MAX_ZIP_ENTRIES || cd_bytes > MAX_CENTRAL_DIRECTORY {
+        return Err(format!(
+            "the zip's directory lists {entries} entries in {cd_bytes} bytes, more than the {MAX_ZIP_ENTRIES} entries or {MAX_CENTRAL_DIRECTORY} bytes accepted"
+        ));
+    }
     let f = std::fs::File::open(path).map_err(|e| format!("cannot reopen: {e}"))?;
     let mut z = zip::ZipArchive::new(BufReader::new(f))
         .map_err(|e| format!("the upload is not a readable zip: {e}"))?;
@@ -691,6 +698,54 @@ fn check_zip(path: &Path, limits: &Limits) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Most entries a zip may list (function packages hold thousands, not millions).
+const MAX_ZIP_ENTRIES: u64 = 500_000;
+/// Largest central directory a zip may have.
+const MAX_CENTRAL_DIRECTORY: u64 = 128 << 20;
+
+/// The entry count and central directory size a zip's end record declares (zip64 included).
+fn central_directory(path: &Path) -> Result<(u64, u64), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let not_zip = || "the upload is not a zip (no end of central directory record)".to_string();
+    let mut f = std::fs::File::open(path).map_err(|e| format!("cannot reopen: {e}"))?;
+    let len = f
+        .metadata()
+        .map_err(|e| format!("cannot reopen: {e}"))?
+        .len();
+    // The end record (22 bytes) is followed by a comment of at most 65535 bytes.
+    let tail_len = len.min(22 + 65_535 + 20);
+    f.seek(SeekFrom::Start(len - tail_len))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    f.read_exact(&mut tail)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let at = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
+        .ok_or_else(not_zip)?;
+    let u16_at = |i: usize| u16::from_le_bytes([tail[i], tail[i + 1]]) as u64;
+    let u32_at =
+        |i: usize| u32::from_le_bytes([tail[i], tail[i + 1], tail[i + 2], tail[i + 3]]) as u64;
+    let (entries, size) = (u16_at(at + 10), u32_at(at + 12));
+    if entries != 0xffff && size != 0xffff_ffff {
+        return Ok((entries, size));
+    }
+    // zip64: the locator (20 bytes) just before the end record points at the zip64 end record.
+    if at < 20 || tail[at - 20..at - 16] != [0x50, 0x4b, 0x06, 0x07] {
+        return Err(not_zip());
+    }
+    let off = u64::from_le_bytes(tail[at - 12..at - 4].try_into().map_err(|_| not_zip())?);
+    let mut rec = [0u8; 56];
+    f.seek(SeekFrom::Start(off))
+        .and_then(|_| f.read_exact(&mut rec))
+        .map_err(|_| "the zip's zip64 end record is missing or cut".to_string())?;
+    if rec[..4] != [0x50, 0x4b, 0x06, 0x06] {
+        return Err("the zip's zip64 end record is damaged".into());
+    }
+    let u64_at = |i: usize| u64::from_le_bytes(rec[i..i + 8].try_into().unwrap_or([0xff; 8]));
+    Ok((u64_at(32), u64_at(40)))
 }
 
 /// Refuses a tar that is not an image archive or is hostile (members outside the root,
@@ -1173,6 +1228,38 @@ mod tests {
         check("ruby3.2", "RUBY_3_2");
         check("provided.al2023", "PROVIDED_AL2023");
         check("PYTHON_3_9", "PYTHON_3_9");
+    }
+
+    #[test]
+    fn zip_directories_are_measured_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.zip");
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&p).unwrap());
+        for n in ["a.txt", "b/requirements.txt", "c/package-lock.json"] {
+            w.start_file(n, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(b"x").unwrap();
+        }
+        w.set_comment("a comment after the directory");
+        w.finish().unwrap();
+        let (entries, cd) = central_directory(&p).unwrap();
+        assert_eq!(entries, 3);
+        assert!(cd > 3 * 46, "{cd}");
+        assert!(check_zip(&p, &limits()).is_ok());
+        std::fs::write(&p, b"not a zip at all").unwrap();
+        assert!(central_directory(&p).unwrap_err().contains("not a zip"));
+        // A tar is not an image without its manifest.
+        let t = dir.path().join("t.tar");
+        let mut b = tar::Builder::new(std::fs::File::create(&t).unwrap());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(1);
+        h.set_cksum();
+        b.append_data(&mut h, "layer.tar", &b"x"[..]).unwrap();
+        b.finish().unwrap();
+        drop(b);
+        assert!(check_tar(&t, &limits())
+            .unwrap_err()
+            .contains("neither manifest.json"));
     }
 
     #[test]
