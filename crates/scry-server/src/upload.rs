@@ -168,7 +168,7 @@ pub async fn artifacts(
     if r.is_err() {
         tokio::spawn(drain(body, app.uploads.max_bytes));
     }
-    answer(&app, "/scry/v1/artifacts", started, &rid, r)
+    answer(&app, "/scry/v1/artifacts", true, started, &rid, r)
 }
 
 /// `POST /scry/v1/layers` and `GET /scry/v1/layers/sha256:HEX`.
@@ -192,7 +192,14 @@ pub async fn layers(
     if r.is_err() {
         tokio::spawn(drain(body, app.uploads.max_bytes));
     }
-    answer(&app, "/scry/v1/layers", started, &rid, r)
+    answer(
+        &app,
+        "/scry/v1/layers",
+        method == Method::POST,
+        started,
+        &rid,
+        r,
+    )
 }
 
 /// Reads and discards what is left of a refused upload's body (at most twice the cap, for at
@@ -213,6 +220,7 @@ async fn drain(mut body: Body, cap: u64) {
 fn answer(
     app: &App,
     label: &str,
+    upload: bool,
     started: Instant,
     rid: &str,
     r: Result<Vec<u8>, Refusal>,
@@ -223,7 +231,9 @@ fn answer(
             http::json_response(body, rid)
         }
         Err(Refusal { error, too_large }) => {
-            app.uploads.refused.fetch_add(1, Ordering::Relaxed);
+            if upload {
+                app.uploads.refused.fetch_add(1, Ordering::Relaxed);
+            }
             let mut resp = http::error_response(&error, rid);
             if too_large {
                 *resp.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
