@@ -37,6 +37,9 @@ pub enum Command {
     /// Manage the access keys that sign requests to `scry server` (SigV4, as the AWS tools do).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Function packages (Inspector's Lambda scanning) on a `scry server`.
+    #[command(subcommand)]
+    Function(FunctionCommand),
     /// Measure Scry's own performance on the shared real data.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -284,6 +287,54 @@ pub struct PushArgs {
     /// Secret access key [env: SCRY_SECRET_ACCESS_KEY, then AWS_SECRET_ACCESS_KEY].
     #[arg(long, requires = "server")]
     pub secret_access_key: Option<String>,
+    /// Send the artifact itself (docker-archive:, oci-archive: or zip: targets) for the server
+    /// to collect, instead of collecting here and sending the inventory. Shows upload progress.
+    #[arg(long, requires = "server")]
+    pub upload: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FunctionCommand {
+    /// Upload a function package (zip) and its layers for the server to scan. Each push is a
+    /// new version of the function (resource NAME:VERSION, findings per version); layers the
+    /// server already has are referred to by their SHA-256, and a layer shared between
+    /// functions is collected once.
+    #[command(disable_version_flag = true)]
+    Push(FunctionPushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FunctionPushArgs {
+    /// The `scry server` (e.g. http://127.0.0.1:8080).
+    #[arg(long, env = "SCRY_SERVER", value_name = "URL")]
+    pub server: String,
+    /// The function's name (letters, digits, - and _, at most 64).
+    #[arg(long)]
+    pub name: String,
+    /// The function's runtime as Lambda names it: python3.12, nodejs20.x, java21, ...
+    #[arg(long)]
+    pub runtime: String,
+    /// The version to record [default: the next number, from 1]. Versions are immutable:
+    /// pushing an existing version with other code is refused.
+    #[arg(long = "version", id = "function_version", value_name = "VERSION")]
+    pub version: Option<String>,
+    /// The function package: a zip of the code and its dependencies.
+    pub zip: PathBuf,
+    /// A layer: its zip file, or the sha256:HEX digest of a layer the server already has
+    /// (repeatable, in order, at most 5).
+    #[arg(long = "layer", value_name = "ZIP|DIGEST")]
+    pub layers: Vec<String>,
+    /// Resource tags, KEY=VALUE (repeatable); they replace the stored tags.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Access key id [env: SCRY_ACCESS_KEY_ID, then AWS_ACCESS_KEY_ID].
+    #[arg(long)]
+    pub access_key_id: Option<String>,
+    /// Secret access key [env: SCRY_SECRET_ACCESS_KEY, then AWS_SECRET_ACCESS_KEY].
+    #[arg(long)]
+    pub secret_access_key: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -313,7 +364,12 @@ pub struct ServerArgs {
     /// Largest request body accepted, in MiB [default: 64].
     #[arg(long, env = "SCRY_MAX_BODY_MIB")]
     pub max_body_mib: Option<usize>,
-    /// A TOML file with any of: data_dir, db, listen, region, poll_seconds, max_body_mib.
+    /// Largest artifact upload (images, function packages and layers sent with `--upload` or
+    /// `scry function push`), in MiB [default: 2048]. Uploads stream to DATA_DIR/uploads.
+    #[arg(long, env = "SCRY_MAX_UPLOAD_MIB")]
+    pub max_upload_mib: Option<u64>,
+    /// A TOML file with any of: data_dir, db, listen, region, poll_seconds, max_body_mib,
+    /// max_upload_mib.
     /// Flags and SCRY_* variables win over it.
     #[arg(long, env = "SCRY_CONFIG")]
     pub config: Option<PathBuf>,

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use scry_wire::{ApiError, ErrorCode, Operation};
 
@@ -15,6 +15,7 @@ use crate::api::{self, Caller};
 use crate::metrics::Metrics;
 use crate::push;
 use crate::service::Service;
+use crate::upload::{self, Uploads};
 
 pub struct AppState {
     pub svc: Arc<Service>,
@@ -22,6 +23,8 @@ pub struct AppState {
     pub sigv4: scry_sigv4::VerifyOptions,
     /// Largest request body accepted by the API (inventories included).
     pub max_body: usize,
+    /// Artifact uploads (`POST /scry/v1/artifacts`, `/scry/v1/layers`): their cap and counters.
+    pub uploads: Arc<Uploads>,
 }
 
 pub type App = Arc<AppState>;
@@ -31,6 +34,9 @@ pub fn router(state: App) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/scry/v1/artifacts", any(upload::artifacts))
+        .route("/scry/v1/layers", any(upload::layers))
+        .route("/scry/v1/layers/{digest}", any(upload::layers))
         .fallback(handle)
         .with_state(state)
 }
@@ -60,14 +66,15 @@ async fn readyz(State(app): State<App>) -> Response<Body> {
 }
 
 async fn metrics(State(app): State<App>) -> Response<Body> {
-    let text = app.metrics.render(&app.svc);
+    let mut text = app.metrics.render(&app.svc);
+    text.push_str(&app.uploads.render());
     Response::builder()
         .header("content-type", "text/plain; version=0.0.4")
         .body(Body::from(text))
         .unwrap_or_default()
 }
 
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     let mut b = [0u8; 16];
     getrandom::getrandom(&mut b).unwrap_or_default();
     let h = hex::encode(b);
@@ -81,7 +88,7 @@ fn request_id() -> String {
     )
 }
 
-fn error_response(e: &ApiError, rid: &str) -> Response<Body> {
+pub(crate) fn error_response(e: &ApiError, rid: &str) -> Response<Body> {
     let mut b = Response::builder()
         .status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .header("content-type", "application/json")
@@ -92,7 +99,7 @@ fn error_response(e: &ApiError, rid: &str) -> Response<Body> {
     b.body(Body::from(e.to_body())).unwrap_or_default()
 }
 
-fn json_response(body: Vec<u8>, rid: &str) -> Response<Body> {
+pub(crate) fn json_response(body: Vec<u8>, rid: &str) -> Response<Body> {
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", "application/json")
@@ -101,7 +108,7 @@ fn json_response(body: Vec<u8>, rid: &str) -> Response<Body> {
         .unwrap_or_default()
 }
 
-fn sigv4_error(e: scry_sigv4::Error) -> ApiError {
+pub(crate) fn sigv4_error(e: scry_sigv4::Error) -> ApiError {
     let code = match e.code() {
         "UnrecognizedClientException" => ErrorCode::UnrecognizedClient,
         "InvalidSignatureException" => ErrorCode::InvalidSignature,
@@ -120,6 +127,18 @@ fn authenticate(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Caller, ApiError> {
+    authenticate_payload(app, method, uri, headers, scry_sigv4::Payload::Bytes(body)).map(|v| v.0)
+}
+
+/// Verifies the signature with the body given as `payload` (`Deferred` for a body still to be
+/// streamed) and finds the caller; the status says how the body must be checked.
+pub(crate) fn authenticate_payload(
+    app: &AppState,
+    method: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    payload: scry_sigv4::Payload<'_>,
+) -> Result<(Caller, scry_sigv4::PayloadStatus), ApiError> {
     let hs: Vec<(&str, &[u8])> = headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_bytes()))
@@ -129,7 +148,7 @@ fn authenticate(
         path: uri.path(),
         query: uri.query().unwrap_or(""),
         headers: &hs,
-        payload: scry_sigv4::Payload::Bytes(body),
+        payload,
     };
     let pending = scry_sigv4::parse_request(&req, &app.sigv4).map_err(sigv4_error)?;
     let key_id = pending.access_key_id().to_string();
@@ -145,17 +164,20 @@ fn authenticate(
     let Some(key) = key else {
         return Err(sigv4_error(scry_sigv4::Error::unrecognized_client(&key_id)));
     };
-    pending
+    let verified = pending
         .verify_with_secret(&key.secret, chrono::Utc::now())
         .map_err(|e| {
             tracing::debug!(access_key_id = %key_id, error = %e.message(), "signature refused");
             sigv4_error(e)
         })?;
-    Ok(Caller {
-        account_id: key.account_id,
-        role: key.role,
-        access_key_id: key.access_key_id,
-    })
+    Ok((
+        Caller {
+            account_id: key.account_id,
+            role: key.role,
+            access_key_id: key.access_key_id,
+        },
+        verified.payload,
+    ))
 }
 
 async fn handle(
@@ -163,7 +185,7 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response<Body> {
     let started = Instant::now();
     let rid = request_id();
@@ -180,15 +202,20 @@ async fn handle(
         (None, true) => path.clone(),
         (None, false) => "unknown".into(),
     };
-    if body.len() > app.max_body {
-        let e = ApiError::invalid(format!(
-            "the request body is {} bytes, more than the {} this server accepts (--max-body)",
-            body.len(),
-            app.max_body
-        ));
-        app.metrics.observe(&label, e.status(), started);
-        return error_response(&e, &rid);
-    }
+    // Read with the configured cap (axum's `Bytes` extractor would stop at 2 MiB).
+    let body = match axum::body::to_bytes(body, app.max_body).await {
+        Ok(b) => b,
+        Err(e) => {
+            let e = ApiError::invalid(format!(
+                "the request body could not be read within the {} MiB this server accepts (--max-body-mib): {e}",
+                app.max_body >> 20
+            ));
+            app.metrics.observe(&label, 413, started);
+            let mut r = error_response(&e, &rid);
+            *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            return r;
+        }
+    };
     let app2 = app.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         let caller = authenticate(&app2, &m, &uri, &headers, &body)?;

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod push;
 pub mod reports;
 pub mod service;
+pub mod upload;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +41,8 @@ pub struct Config {
     /// How often the advisory database is checked for changes.
     pub poll: Duration,
     pub max_body: usize,
+    /// Largest artifact upload (`POST /scry/v1/artifacts`, `/scry/v1/layers`), in bytes.
+    pub max_upload: u64,
     /// Master key (64 hex digits) instead of `DATA_DIR/master.key`.
     pub master_key: Option<String>,
 }
@@ -95,6 +98,10 @@ pub async fn serve(cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Resul
         metrics: metrics::Metrics::default(),
         sigv4: scry_sigv4::VerifyOptions::new(&["inspector2", "inspector-scan", "scry"]),
         max_body: cfg.max_body,
+        uploads: Arc::new(
+            upload::Uploads::new(cfg.data_dir.join("uploads"), cfg.max_upload)
+                .with_context(|| format!("preparing {}", cfg.data_dir.join("uploads").display()))?,
+        ),
     });
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

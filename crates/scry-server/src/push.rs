@@ -13,7 +13,7 @@ use crate::api::Caller;
 use crate::service::{resource_arn, Service};
 
 /// Resource ids: what Inspector's own ids look like at most (printable, bounded).
-fn check_id(what: &str, v: &str) -> Result<(), ApiError> {
+pub(crate) fn check_id(what: &str, v: &str) -> Result<(), ApiError> {
     if v.is_empty() || v.len() > 1011 || v.chars().any(|c| c.is_control()) {
         return Err(ApiError::invalid(format!(
             "{what} must be 1 to 1011 printable characters"

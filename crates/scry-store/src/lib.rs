@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod artifacts;
 pub mod criteria;
 mod filters;
 mod findings;
@@ -31,6 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use accounts::*;
+pub use artifacts::*;
 pub use filters::*;
 pub use findings::*;
 pub use jobs::*;

@@ -199,4 +199,29 @@ CREATE TABLE IF NOT EXISTS settings (
     key    TEXT PRIMARY KEY,
     value  TEXT NOT NULL
 );
+-- Uploaded function layers (`POST /scry/v1/layers`), keyed by the SHA-256 of the layer zip as
+-- uploaded: a layer shared between functions is collected once per account, and function
+-- pushes refer to it by digest. The inventory is zstd JSON, opaque here.
+CREATE TABLE IF NOT EXISTS function_layers (
+    account_id  TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    packages    INTEGER NOT NULL,
+    inventory   BLOB NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (account_id, digest)
+);
+
+-- Uploaded function versions: each push of a function package is a new, immutable version
+-- (the resource `NAME:VERSION`). `layers` is a JSON array of layer digests.
+CREATE TABLE IF NOT EXISTS function_versions (
+    account_id   TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    code_sha256  TEXT NOT NULL,
+    runtime      TEXT NOT NULL,
+    layers       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name, version)
+);
 "#;

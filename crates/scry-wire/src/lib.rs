@@ -17,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod artifact;
 pub mod error;
 pub mod finding;
 pub mod native;

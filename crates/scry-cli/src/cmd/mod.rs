@@ -3,10 +3,12 @@
 mod bench;
 mod db;
 mod debug;
+mod function;
 mod keys;
 mod push;
 mod scan;
 mod server;
+mod upload;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(c) => db::run(c),
         Command::Server(a) => server::run(a),
         Command::Keys(c) => keys::run(c),
+        Command::Function(c) => function::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Debug(c) => debug::run(c),
     }

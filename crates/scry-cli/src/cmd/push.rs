@@ -100,18 +100,27 @@ pub fn request(c: &Collected, p: &PushArgs) -> anyhow::Result<PushInventory> {
     })
 }
 
-/// Sends a push request, signed with SigV4 (service `scry`).
-pub fn send(server: &str, p: &PushArgs, req: &PushInventory) -> anyhow::Result<PushResult> {
-    let Some(akid) = credential(&p.access_key_id, "SCRY_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID") else {
+/// The access key and secret: flags, else `SCRY_*`, else `AWS_*` variables.
+pub(super) fn credentials(
+    access_key_id: &Option<String>,
+    secret_access_key: &Option<String>,
+) -> anyhow::Result<(String, String)> {
+    let Some(akid) = credential(access_key_id, "SCRY_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID") else {
         bail!("no access key: pass --access-key-id/--secret-access-key or set SCRY_ACCESS_KEY_ID/SCRY_SECRET_ACCESS_KEY (create one with `scry keys create --account ID --role agent`)");
     };
     let Some(secret) = credential(
-        &p.secret_access_key,
+        secret_access_key,
         "SCRY_SECRET_ACCESS_KEY",
         "AWS_SECRET_ACCESS_KEY",
     ) else {
         bail!("access key {akid} has no secret: pass --secret-access-key or set SCRY_SECRET_ACCESS_KEY");
     };
+    Ok((akid, secret))
+}
+
+/// Sends a push request, signed with SigV4 (service `scry`).
+pub fn send(server: &str, p: &PushArgs, req: &PushInventory) -> anyhow::Result<PushResult> {
+    let (akid, secret) = credentials(&p.access_key_id, &p.secret_access_key)?;
     let base = server.trim_end_matches('/');
     let url = reqwest::Url::parse(&format!("{base}/scry/v1/inventories"))
         .with_context(|| format!("--server {server:?} is not a URL like http://127.0.0.1:8080"))?;

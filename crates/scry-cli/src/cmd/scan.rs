@@ -125,6 +125,9 @@ pub fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     if let Some(server) = a.push.server.clone() {
+        if a.push.upload {
+            return super::upload::scan_upload(&a, &server);
+        }
         let collected = collect(&a.target)?;
         return super::push::run(&a, &collected, &server);
     }

@@ -19,6 +19,7 @@ struct FileConfig {
     region: Option<String>,
     poll_seconds: Option<u64>,
     max_body_mib: Option<usize>,
+    max_upload_mib: Option<u64>,
 }
 
 pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
@@ -53,6 +54,10 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| scry_server::DEFAULT_REGION.into()),
         poll: Duration::from_secs(a.poll_seconds.or(file.poll_seconds).unwrap_or(2).max(1)),
         max_body: a.max_body_mib.or(file.max_body_mib).unwrap_or(64) << 20,
+        max_upload: a
+            .max_upload_mib
+            .or(file.max_upload_mib)
+            .map_or(scry_server::upload::DEFAULT_MAX_UPLOAD, |m| m << 20),
         master_key: std::env::var("SCRY_MASTER_KEY").ok(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
