@@ -16,6 +16,7 @@ pub mod convert;
 pub mod http;
 pub mod metrics;
 pub mod push;
+pub mod registry;
 pub mod reports;
 pub mod service;
 
@@ -96,6 +97,9 @@ pub async fn serve(cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Resul
         sigv4: scry_sigv4::VerifyOptions::new(&["inspector2", "inspector-scan", "scry"]),
         max_body: cfg.max_body,
     });
+    // Watched registries: notifications, the scan worker, polling and the rescan window.
+    let watcher = registry::Watcher::new(svc.clone(), cfg.data_dir.join("layer-cache"));
+    watcher.start()?;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| {
@@ -136,10 +140,12 @@ pub async fn serve(cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Resul
     };
     ready(addr);
     tracing::info!(%addr, data_dir = %cfg.data_dir.display(), db = %cfg.db.display(), "scry server listening");
-    axum::serve(listener, http::router(state))
+    let app = http::router(state).merge(registry::routes(watcher.clone()));
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;
     follower.abort();
+    watcher.stop();
     tracing::info!("scry server stopped");
     Ok(())
 }
