@@ -37,6 +37,10 @@ pub enum Command {
     /// Manage the access keys that sign requests to `scry server` (SigV4, as the AWS tools do).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Watch OCI registries: `scry server` scans images on push (through the registry's
+    /// notifications) and polls catalogs and tags as a fallback.
+    #[command(subcommand)]
+    Registry(crate::cmd::registry::RegistryCommand),
     /// Measure Scry's own performance on the shared real data.
     #[command(subcommand)]
     Bench(BenchCommand),

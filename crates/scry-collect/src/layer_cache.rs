@@ -32,9 +32,7 @@ impl LayerCache {
         }
         h.update(format!("|{limits:?}|{:?}", catalog.release_files));
         let fp = hex::encode(&h.finalize()[..8]);
-        LayerCache {
-            dir: root.join(fp),
-        }
+        LayerCache { dir: root.join(fp) }
     }
 
     /// The file of a digest; `None` for a digest that is not `algorithm:hex`.
@@ -149,9 +147,18 @@ mod tests {
     fn replay_equals_reading_on_any_lower_tree() {
         use tar::EntryType::{Directory, Link, Regular, Symlink};
         let meta = |n: &str, v: &str| format!("Metadata-Version: 2.1\nName: {n}\nVersion: {v}\n");
-        let (m1, m2, m3) = (meta("PyYAML", "5.3.1"), meta("urllib3", "1.26.4"), meta("six", "1.0"));
+        let (m1, m2, m3) = (
+            meta("PyYAML", "5.3.1"),
+            meta("urllib3", "1.26.4"),
+            meta("six", "1.0"),
+        );
         let lower_a = tar(&[
-            ("etc/os-release", Regular, b"ID=debian\nVERSION_ID=\"12\"\n", None),
+            (
+                "etc/os-release",
+                Regular,
+                b"ID=debian\nVERSION_ID=\"12\"\n",
+                None,
+            ),
             ("p/a-1.dist-info/METADATA", Regular, m1.as_bytes(), None),
             ("p/b-1.dist-info/METADATA", Regular, m2.as_bytes(), None),
             ("p/c", Symlink, b"", Some("a-1.dist-info")),
@@ -160,12 +167,22 @@ mod tests {
         // Hides a lower file behind a plain file and a directory, whites one out, links to a
         // lower file, adds its own package, and has one entry that climbs out of the root.
         let top = tar(&[
-            ("p/a-1.dist-info/METADATA", Regular, b"not wanted? it is: same path", None),
+            (
+                "p/a-1.dist-info/METADATA",
+                Regular,
+                b"not wanted? it is: same path",
+                None,
+            ),
             ("p/c", Directory, b"", None),
             ("etc/os-release", tar::EntryType::Fifo, b"", None),
             ("p/.wh.b-1.dist-info", Regular, b"", None),
             ("p/.wh.other-1.dist-info", Regular, b"", None),
-            ("p/d-1.dist-info/METADATA", Link, b"", Some("p/a-1.dist-info/METADATA")),
+            (
+                "p/d-1.dist-info/METADATA",
+                Link,
+                b"",
+                Some("p/a-1.dist-info/METADATA"),
+            ),
             ("p/e-1.dist-info/METADATA", Regular, m3.as_bytes(), None),
             ("p/e-1.dist-info/README", Regular, b"x", None),
         ]);
@@ -180,7 +197,13 @@ mod tests {
         apply_layer(&lower_a[..], "a", Some("sha256:a"), &cat, &limits, &mut t1);
         let mut log = LayerLog::default();
         assert!(apply_layer_recording(
-            &top[..], "top", Some(&digest), &cat, &limits, &mut t1, Some(&mut log)
+            &top[..],
+            "top",
+            Some(&digest),
+            &cat,
+            &limits,
+            &mut t1,
+            Some(&mut log)
         ));
         cache.put(&digest, &log);
 
@@ -188,7 +211,14 @@ mod tests {
             let mut read = Tree::default();
             apply_layer(&lower[..], "l", Some("sha256:l"), &cat, &limits, &mut read);
             let mut replayed = Tree::default();
-            apply_layer(&lower[..], "l", Some("sha256:l"), &cat, &limits, &mut replayed);
+            apply_layer(
+                &lower[..],
+                "l",
+                Some("sha256:l"),
+                &cat,
+                &limits,
+                &mut replayed,
+            );
             apply_layer(&top[..], "top", Some(&digest), &cat, &limits, &mut read);
             cache.get(&digest).expect("cached").replay(&mut replayed);
             assert_eq!(shape(&read), shape(&replayed));
@@ -197,7 +227,14 @@ mod tests {
         assert!(cache.get(&format!("sha256:{}", "cd".repeat(32))).is_none());
         assert!(cache.get("sha256:../../etc/passwd").is_none());
         // A damaged entry is a miss, not an error.
-        let f = dir.path().read_dir().unwrap().next().unwrap().unwrap().path();
+        let f = dir
+            .path()
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
         let entry = f.read_dir().unwrap().next().unwrap().unwrap().path();
         std::fs::write(&entry, b"garbage").unwrap();
         assert!(cache.get(&digest).is_none());

@@ -153,12 +153,18 @@ mod tests {
             Some("/v2/_catalog?last=b&n=2")
         );
         assert_eq!(
-            next_page(Some("<https://r.example/v2/_catalog?last=b>; rel=\"next\""), p)
-                .as_deref(),
+            next_page(
+                Some("<https://r.example/v2/_catalog?last=b>; rel=\"next\""),
+                p
+            )
+            .as_deref(),
             Some("/v2/_catalog?last=b")
         );
         assert_eq!(next_page(Some("</v2/other?x>; rel=\"next\""), p), None);
-        assert_eq!(next_page(Some("</v2/_catalog?last=b>; rel=\"prev\""), p), None);
+        assert_eq!(
+            next_page(Some("</v2/_catalog?last=b>; rel=\"prev\""), p),
+            None
+        );
         assert_eq!(next_page(None, p), None);
         assert_eq!(next_page(Some("garbage"), p), None);
     }

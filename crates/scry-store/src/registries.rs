@@ -630,9 +630,15 @@ mod tests {
             matches!(&again, Err(StoreError::Conflict(m)) if m.contains("already watches")),
             "{again:?}"
         );
-        let r = s.registry_by_token_hash(&token_hash(&token)).unwrap().unwrap();
+        let r = s
+            .registry_by_token_hash(&token_hash(&token))
+            .unwrap()
+            .unwrap();
         assert_eq!((r.id, r.host.as_str()), (id, "127.0.0.1:5000"));
-        assert!(s.registry_by_token_hash(&token_hash("wrong")).unwrap().is_none());
+        assert!(s
+            .registry_by_token_hash(&token_hash("wrong"))
+            .unwrap()
+            .is_none());
         assert_eq!(
             s.registry_password(&k, id).unwrap().as_deref(),
             Some("hunter2-secret")
@@ -653,12 +659,28 @@ mod tests {
         let (_d, s, k) = store();
         let id = s.add_registry(&k, &reg("r:5000"), "h", 1).unwrap();
         let r = s
-            .record_image(id, "app", "sha256:old", "m", Some("1.0"), Sighting::Push, 10)
+            .record_image(
+                id,
+                "app",
+                "sha256:old",
+                "m",
+                Some("1.0"),
+                Sighting::Push,
+                10,
+            )
             .unwrap();
         assert!(r.queued && r.retagged.is_empty());
         // The same digest again (pushed under a second tag): not queued again.
         let r = s
-            .record_image(id, "app", "sha256:old", "m", Some("latest"), Sighting::Push, 11)
+            .record_image(
+                id,
+                "app",
+                "sha256:old",
+                "m",
+                Some("latest"),
+                Sighting::Push,
+                11,
+            )
             .unwrap();
         assert!(!r.queued);
         let claimed = s.claim_image(20).unwrap().unwrap();
@@ -667,7 +689,15 @@ mod tests {
         s.finish_image(&claimed, Ok((7, 2, 0)), None, 21).unwrap();
         // A new digest under 1.0: queued; the tag leaves the old digest, which keeps `latest`.
         let r = s
-            .record_image(id, "app", "sha256:new", "m", Some("1.0"), Sighting::Push, 30)
+            .record_image(
+                id,
+                "app",
+                "sha256:new",
+                "m",
+                Some("1.0"),
+                Sighting::Push,
+                30,
+            )
             .unwrap();
         assert!(r.queued);
         assert_eq!(r.retagged.len(), 1);
@@ -693,7 +723,10 @@ mod tests {
         assert!(r.queued);
         // Polling sets exact tag sets.
         let mut tags = BTreeMap::new();
-        tags.insert("sha256:old".to_string(), BTreeSet::from(["1.0".to_string()]));
+        tags.insert(
+            "sha256:old".to_string(),
+            BTreeSet::from(["1.0".to_string()]),
+        );
         let changed = s.set_repository_tags(id, "app", &tags).unwrap();
         assert_eq!(changed.len(), 2);
         // Failures are retried, then FAILED.
@@ -704,6 +737,8 @@ mod tests {
         assert_eq!(c.attempts, 2);
         s.finish_image(&c, Err("no route"), None, 200).unwrap();
         let imgs = s.registry_images(Some(id)).unwrap();
-        assert!(imgs.iter().any(|i| i.state == "FAILED" && i.error.as_deref() == Some("no route")));
+        assert!(imgs
+            .iter()
+            .any(|i| i.state == "FAILED" && i.error.as_deref() == Some("no route")));
     }
 }

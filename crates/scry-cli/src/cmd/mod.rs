@@ -5,6 +5,7 @@ mod db;
 mod debug;
 mod keys;
 mod push;
+pub mod registry;
 mod scan;
 mod server;
 
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(c) => db::run(c),
         Command::Server(a) => server::run(a),
         Command::Keys(c) => keys::run(c),
+        Command::Registry(c) => registry::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Debug(c) => debug::run(c),
     }

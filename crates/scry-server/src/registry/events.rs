@@ -160,13 +160,17 @@ pub fn check_digest(d: &str) -> Result<(), String> {
         Some(("sha256", h)) => h.len() == 64,
         Some(("sha512", h)) => h.len() == 128,
         _ => false,
-    } && d
-        .split_once(':')
-        .is_some_and(|(_, h)| h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+    } && d.split_once(':').is_some_and(|(_, h)| {
+        h.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    });
     if ok {
         Ok(())
     } else {
-        Err(format!("digest {:?} is not sha256:<64 hex digits>", clip(d)))
+        Err(format!(
+            "digest {:?} is not sha256:<64 hex digits>",
+            clip(d)
+        ))
     }
 }
 
@@ -183,10 +187,14 @@ pub fn check_repository(r: &str) -> Result<(), String> {
         if b.is_empty() || !alnum(&b[0]) || !alnum(&b[b.len() - 1]) {
             return Err(bad());
         }
-        if !b.iter().all(|c| alnum(c) || matches!(c, b'.' | b'_' | b'-')) {
+        if !b
+            .iter()
+            .all(|c| alnum(c) || matches!(c, b'.' | b'_' | b'-'))
+        {
             return Err(bad());
         }
-        if comp.contains("..") || comp.contains("___") || comp.contains("._") || comp.contains("_.") {
+        if comp.contains("..") || comp.contains("___") || comp.contains("._") || comp.contains("_.")
+        {
             return Err(bad());
         }
     }
@@ -199,7 +207,8 @@ pub fn check_tag(t: &str) -> Result<(), String> {
     let ok = !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
     if ok {
         Ok(())
     } else {
@@ -245,7 +254,13 @@ mod tests {
     const D1: &str = "sha256:2b1f4c7ea3c9f5a4a8b5e6a5f5e2b8a2b1f4c7ea3c9f5a4a8b5e6a5f5e2b8a2b";
 
     /// An event as Distribution 2.8 sends it (fields it sends that Scry does not read kept).
-    fn ev(action: &str, media: &str, repo: &str, digest: &str, tag: Option<&str>) -> serde_json::Value {
+    fn ev(
+        action: &str,
+        media: &str,
+        repo: &str,
+        digest: &str,
+        tag: Option<&str>,
+    ) -> serde_json::Value {
         let mut target = serde_json::json!({
             "mediaType": media, "size": 528, "digest": digest, "length": 528,
             "repository": repo, "url": format!("http://127.0.0.1:5000/v2/{repo}/manifests/{digest}"),
@@ -272,10 +287,28 @@ mod tests {
             ev("push", m, "team/app", D1, Some("1.0")),
             ev("push", m, "team/app", D1, Some("1.0")),
             ev("push", "application/octet-stream", "team/app", D1, None),
-            ev("push", "application/vnd.oci.image.layer.v1.tar+gzip", "team/app", D1, None),
-            ev("push", scry_registry::OCI_INDEX, "team/app", D1, Some("multi")),
+            ev(
+                "push",
+                "application/vnd.oci.image.layer.v1.tar+gzip",
+                "team/app",
+                D1,
+                None,
+            ),
+            ev(
+                "push",
+                scry_registry::OCI_INDEX,
+                "team/app",
+                D1,
+                Some("multi"),
+            ),
             ev("delete", m, "team/app", D1, None),
-            ev("pull", &format!("{}; charset=utf-8", scry_registry::DOCKER_MANIFEST), "team/app", D1, None),
+            ev(
+                "pull",
+                &format!("{}; charset=utf-8", scry_registry::DOCKER_MANIFEST),
+                "team/app",
+                D1,
+                None,
+            ),
         ]))
         .unwrap();
         assert_eq!(p.sighted.len(), 2, "{p:?}");
@@ -307,11 +340,15 @@ mod tests {
         assert_eq!(p.reasons.len(), 5);
         assert!(p.reasons[0].contains("repository"), "{:?}", p.reasons);
 
-        assert!(parse(b"{").unwrap_err().contains("not a registry notification"));
+        assert!(parse(b"{")
+            .unwrap_err()
+            .contains("not a registry notification"));
         assert!(parse(b"[]").is_err());
         let many = body((0..MAX_EVENTS + 1).map(|_| serde_json::json!({})).collect());
         assert!(parse(&many).unwrap_err().contains("at most 1000"));
-        assert!(parse(&vec![b' '; MAX_BODY + 1]).unwrap_err().contains("bytes"));
+        assert!(parse(&vec![b' '; MAX_BODY + 1])
+            .unwrap_err()
+            .contains("bytes"));
     }
 
     #[test]

@@ -44,7 +44,10 @@ async fn receive(State(w): State<Arc<Watcher>>, headers: HeaderMap, body: Bytes)
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty() && t.len() <= 256)
         .map(str::to_string);

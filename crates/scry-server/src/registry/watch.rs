@@ -58,7 +58,10 @@ impl Watcher {
     pub fn start(self: &Arc<Self>) -> Result<(), StoreError> {
         let n = self.svc.store.requeue_interrupted_images()?;
         if n > 0 {
-            tracing::info!(images = n, "image scans interrupted by the last stop queued again");
+            tracing::info!(
+                images = n,
+                "image scans interrupted by the last stop queued again"
+            );
         }
         let w = self.clone();
         std::thread::Builder::new()
@@ -282,7 +285,9 @@ impl Watcher {
             .as_deref()
             .and_then(|d| serde_json::from_str(d).ok())
             .unwrap_or_default();
-        let arch = old["awsEcrContainerImage"]["architecture"].as_str().unwrap_or("");
+        let arch = old["awsEcrContainerImage"]["architecture"]
+            .as_str()
+            .unwrap_or("");
         let platform = old["awsEcrContainerImage"]["platform"].as_str();
         let d = details(reg, img, arch, platform).to_string();
         store.set_image_resource_tags(pk, &img.tags, Some(&d))?;
@@ -408,12 +413,19 @@ impl Watcher {
                     }
                 };
                 let media = media.split(';').next().unwrap_or("").trim().to_string();
-                if media != scry_registry::OCI_MANIFEST && media != scry_registry::DOCKER_MANIFEST
-                {
+                if media != scry_registry::OCI_MANIFEST && media != scry_registry::DOCKER_MANIFEST {
                     continue;
                 }
                 let rec = store
-                    .record_image(reg.id, repo, &digest, &media, Some(tag), Sighting::Poll, now_ms())
+                    .record_image(
+                        reg.id,
+                        repo,
+                        &digest,
+                        &media,
+                        Some(tag),
+                        Sighting::Poll,
+                        now_ms(),
+                    )
                     .map_err(|e| e.to_string())?;
                 if rec.queued {
                     queued += 1;
@@ -445,11 +457,8 @@ impl Watcher {
     /// re-evaluated. Returns how many expired.
     pub fn sweep(&self, now: i64) -> Result<usize, crate::service::ServiceError> {
         let store = &self.svc.store;
-        let regs: BTreeMap<i64, RegistryRow> = store
-            .registries()?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect();
+        let regs: BTreeMap<i64, RegistryRow> =
+            store.registries()?.into_iter().map(|r| (r.id, r)).collect();
         let mut windows: BTreeMap<String, Window> = BTreeMap::new();
         let mut n = 0;
         for img in store.registry_images(None)? {
@@ -470,7 +479,12 @@ impl Watcher {
                 continue;
             }
             store.expire_image(&img)?;
-            if let Some(res) = img.resource_pk.map(|pk| store.resource_by_pk(pk)).transpose()?.flatten() {
+            if let Some(res) = img
+                .resource_pk
+                .map(|pk| store.resource_by_pk(pk))
+                .transpose()?
+                .flatten()
+            {
                 store.write_scans(
                     &[ScanWrite {
                         resource: ResourceInfo {
@@ -514,4 +528,136 @@ fn details(
         d["platform"] = p.into();
     }
     serde_json::json!({ "awsEcrContainerImage": d })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scry_store::{NewRegistry, Sighting};
+
+    const DAY: i64 = 24 * 3600 * 1000;
+    const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    /// A real store and a real advisory database (the shared OSV records for PyYAML), an image
+    /// recorded and ingested as the worker does, then the window applied at later times.
+    #[test]
+    fn images_out_of_the_rescan_window_go_inactive_close_and_stay_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let dbp = dir.path().join("advisories.db");
+        let feed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/vulndata/osv-pypi/pyyaml");
+        let mut db = scry_vulndb::VulnDb::create(&dbp).unwrap();
+        db.import(&[feed], chrono::Utc::now(), &mut |_| {}).unwrap();
+        drop(db);
+        let (store, master) = crate::open_data_dir(&dir.path().join("data"), None).unwrap();
+        let svc = Arc::new(Service::new(store, master, dbp, "sc-local-1".into()));
+        svc.refresh_intel().unwrap();
+        let w = Watcher::new(svc.clone(), dir.path().join("layer-cache"));
+        let store = &svc.store;
+        let reg_id = store
+            .add_registry(
+                &svc.master,
+                &NewRegistry {
+                    account_id: "111122223333".into(),
+                    url: "http://127.0.0.1:5000".into(),
+                    host: "127.0.0.1:5000".into(),
+                    insecure: true,
+                    username: None,
+                    password: None,
+                    repositories: "*".into(),
+                    poll_seconds: 0,
+                },
+                "hash",
+                0,
+            )
+            .unwrap();
+        let now = now_ms();
+        store
+            .record_image(
+                reg_id,
+                "app",
+                DIGEST,
+                scry_registry::OCI_MANIFEST,
+                Some("1.0"),
+                Sighting::Push,
+                now,
+            )
+            .unwrap();
+        let img = store.claim_image(now).unwrap().unwrap();
+        let inv: scry_inventory::Inventory = serde_json::from_value(serde_json::json!({"packages": [{
+            "name": "PyYAML", "version": "5.3.1", "ecosystem": "PyPI", "purl": "pkg:pypi/pyyaml@5.3.1",
+            "found_by": "python-dist-info", "location": "usr/lib/python3/dist-packages/PyYAML-5.3.1.dist-info/METADATA"
+        }]}))
+        .unwrap();
+        let id = format!("127.0.0.1:5000/app@{DIGEST}");
+        let sum = svc
+            .ingest(
+                ResourceInfo {
+                    account_id: "111122223333".into(),
+                    resource_type: RESOURCE_TYPE.into(),
+                    arn: resource_arn("sc-local-1", "111122223333", RESOURCE_TYPE, &id),
+                    resource_id: id.clone(),
+                    ecr_image_hash: Some(DIGEST.into()),
+                    ..Default::default()
+                },
+                &inv,
+                "registry",
+            )
+            .unwrap();
+        assert!(sum.opened >= 1, "{sum:?}");
+        store
+            .finish_image(&img, Ok((sum.resource_pk, 1, 0)), None, now)
+            .unwrap();
+
+        // Default window (LIFETIME push): nothing expires, even a year on.
+        assert_eq!(w.sweep(now + 365 * DAY).unwrap(), 0);
+        // 14 days: inside it nothing changes; after it the image is INACTIVE with Inspector's
+        // reason and its findings close.
+        store
+            .set_account_config(
+                "111122223333",
+                r#"{"rescanDuration":"DAYS_14","pullDateRescanDuration":"DAYS_30"}"#,
+            )
+            .unwrap();
+        assert_eq!(w.sweep(now + 13 * DAY).unwrap(), 0);
+        assert_eq!(w.sweep(now + 15 * DAY).unwrap(), 1);
+        let res = store.resource_by_pk(sum.resource_pk).unwrap().unwrap();
+        assert_eq!(
+            (res.scan_status.as_str(), res.scan_reason.as_str()),
+            ("INACTIVE", "SCAN_ELIGIBILITY_EXPIRED")
+        );
+        let open = |svc: &Service| {
+            let mut n = 0;
+            svc.store
+                .for_each_finding("111122223333", &Default::default(), &mut |f| {
+                    if f.status == "ACTIVE" {
+                        n += 1;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            n
+        };
+        assert_eq!(open(&svc), 0, "findings of an expired image close");
+        // Advisory changes no longer re-evaluate it (its inventory is not kept).
+        let (n, _) = svc.reevaluate(&["PyPI\tpyyaml".to_string()]).unwrap();
+        assert_eq!(n, 0);
+        assert_eq!(open(&svc), 0);
+        assert_eq!(w.sweep(now + 16 * DAY).unwrap(), 0, "expired once");
+        let imgs = store.registry_images(Some(reg_id)).unwrap();
+        assert_eq!(imgs[0].state, "EXPIRED");
+        // A pull brings it back: queued for a new scan.
+        let r = store
+            .record_image(
+                reg_id,
+                "app",
+                DIGEST,
+                scry_registry::OCI_MANIFEST,
+                None,
+                Sighting::Pull,
+                now + 17 * DAY,
+            )
+            .unwrap();
+        assert!(r.queued);
+    }
 }

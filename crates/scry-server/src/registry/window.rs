@@ -85,18 +85,36 @@ mod tests {
     fn windows() {
         let now = 1000 * DAY_MS;
         let default = Window::of_account_config("{}");
-        assert_eq!(default, Window { push: None, pull: Some(180 * DAY_MS) });
-        assert!(default.eligible(&img(0, 0), now), "LIFETIME keeps everything");
+        assert_eq!(
+            default,
+            Window {
+                push: None,
+                pull: Some(180 * DAY_MS)
+            }
+        );
+        assert!(
+            default.eligible(&img(0, 0), now),
+            "LIFETIME keeps everything"
+        );
 
         let w = Window::of_account_config(
             r#"{"rescanDuration":"DAYS_14","pullDateRescanDuration":"DAYS_30"}"#,
         );
         assert!(w.eligible(&img(now - 13 * DAY_MS, now - 13 * DAY_MS), now));
-        assert!(!w.eligible(&img(now - 15 * DAY_MS, now - 15 * DAY_MS), now), "never pulled");
-        assert!(w.eligible(&img(now - 100 * DAY_MS, now - 29 * DAY_MS), now), "pulled lately");
+        assert!(
+            !w.eligible(&img(now - 15 * DAY_MS, now - 15 * DAY_MS), now),
+            "never pulled"
+        );
+        assert!(
+            w.eligible(&img(now - 100 * DAY_MS, now - 29 * DAY_MS), now),
+            "pulled lately"
+        );
         assert!(!w.eligible(&img(now - 100 * DAY_MS, now - 31 * DAY_MS), now));
         let bad = Window::of_account_config(r#"{"rescanDuration":"DAYS_x"}"#);
         assert_eq!(bad.push, None);
-        assert_eq!(Window::of_account_config("not json").pull, Some(180 * DAY_MS));
+        assert_eq!(
+            Window::of_account_config("not json").pull,
+            Some(180 * DAY_MS)
+        );
     }
 }
