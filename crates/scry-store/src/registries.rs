@@ -730,6 +730,9 @@ mod tests {
         let changed = s.set_repository_tags(id, "app", &tags).unwrap();
         assert_eq!(changed.len(), 2);
         // Failures are retried, then FAILED.
+        let first = s.claim_image(100).unwrap().unwrap();
+        assert_eq!(first.digest, "sha256:new", "oldest queued first");
+        s.finish_image(&first, Ok((8, 2, 1)), None, 100).unwrap();
         let c = s.claim_image(100).unwrap().unwrap();
         s.finish_image(&c, Err("no route"), Some(200), 100).unwrap();
         assert!(s.claim_image(150).unwrap().is_none(), "not due yet");
