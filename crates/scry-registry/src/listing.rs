@@ -52,6 +52,8 @@ fn next_page(link: Option<&str>, prefix: &str) -> Option<String> {
 }
 
 impl Client {
+    /// Follows `rel="next"` pages from `first` (staying under `prefix`) until `max` items.
+    #[allow(clippy::too_many_arguments)]
     fn list_pages<T: for<'de> Deserialize<'de>>(
         &self,
         r: &Reference,
