@@ -40,6 +40,10 @@ pub enum Command {
     /// Function packages (Inspector's Lambda scanning) on a `scry server`.
     #[command(subcommand)]
     Function(FunctionCommand),
+    /// Watch OCI registries: `scry server` scans images on push (through the registry's
+    /// notifications) and polls catalogs and tags as a fallback.
+    #[command(subcommand)]
+    Registry(crate::cmd::registry::RegistryCommand),
     /// Measure Scry's own performance on the shared real data.
     #[command(subcommand)]
     Bench(BenchCommand),

@@ -26,6 +26,13 @@ pub struct ImageInfo {
     pub architecture: String,
     /// Layer digests, bottom first.
     pub layers: Vec<String>,
+    /// How many layers came from the layer cache instead of being read (`Options::layer_cache`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub layers_cached: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 const SMALL: u64 = 16 << 20;
@@ -202,6 +209,7 @@ fn plan(layout: &dyn Layout, platform: Option<&str>) -> Result<Plan, CollectErro
                     .unwrap_or_default()
                     .to_string(),
                 layers,
+                layers_cached: 0,
             },
             layer_paths,
         });
@@ -253,6 +261,7 @@ fn plan(layout: &dyn Layout, platform: Option<&str>) -> Result<Plan, CollectErro
                     .unwrap_or_default()
                     .to_string(),
                 layers,
+                layers_cached: 0,
             },
             layer_paths,
         });

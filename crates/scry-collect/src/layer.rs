@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::rc::Rc;
 
 use scry_inventory::{Diagnostic, FileInfo};
+use serde::{Deserialize, Serialize};
 use tar::EntryType;
 
 use crate::catalog::{Catalog, Limits};
@@ -106,14 +107,135 @@ pub(crate) fn apply_layer(
     limits: &Limits,
     tree: &mut Tree,
 ) {
+    apply_layer_recording(raw, what, layer, catalog, limits, tree, None);
+}
+
+/// [`apply_layer`], also recording what the layer did into `log` (for the layer cache, see
+/// `layer_cache`). Returns whether the whole layer was read.
+pub(crate) fn apply_layer_recording(
+    raw: impl Read,
+    what: &str,
+    layer: Option<&str>,
+    catalog: &Catalog,
+    limits: &Limits,
+    tree: &mut Tree,
+    mut log: Option<&mut LayerLog>,
+) -> bool {
     let mut changes = Changes::default();
-    if let Err(e) = read_layer(raw, layer, catalog, limits, tree, &mut changes) {
-        tree.diagnostics.push(Diagnostic {
-            location: what.to_string(),
-            reason: format!("layer read stopped early: {e}"),
-        });
+    let before = tree.diagnostics.len();
+    let read = read_layer(raw, layer, catalog, limits, tree, &mut changes, &mut log);
+    if let Some(log) = log {
+        log.diagnostics = tree.diagnostics[before..].to_vec();
     }
+    let complete = match read {
+        Ok(()) => true,
+        Err(e) => {
+            tree.diagnostics.push(Diagnostic {
+                location: what.to_string(),
+                reason: format!("layer read stopped early: {e}"),
+            });
+            false
+        }
+    };
     tree.apply(changes);
+    complete
+}
+
+/// What one layer does to the tree, independent of the layers below it: its entries, in
+/// order, reduced to what [`Event::apply`] needs (kept files with their parsed packages, and
+/// the paths of everything else), plus the diagnostics reading it produced. Replaying it on a
+/// tree gives exactly what reading the layer again would.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct LayerLog {
+    pub events: Vec<Event>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LayerLog {
+    /// Applies a recorded layer to the tree.
+    pub fn replay(self, tree: &mut Tree) {
+        let mut changes = Changes::default();
+        for ev in self.events {
+            ev.apply(tree, &mut changes);
+        }
+        tree.diagnostics.extend(self.diagnostics);
+        tree.apply(changes);
+    }
+}
+
+/// One layer entry, as far as the tree cares.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Event {
+    /// A file or symlink that is kept.
+    Keep(String, Node),
+    /// A file (or device, fifo, ...) that is not kept: it hides what lower layers had there.
+    Other(String),
+    /// A directory: it hides a lower layer's file or symlink of the same path.
+    Dir(String),
+    /// A hard link to `target` (resolved against this layer, then the tree).
+    Link(String, String),
+    Whiteout(String),
+    Opaque(String),
+}
+
+impl Event {
+    fn apply(self, tree: &Tree, changes: &mut Changes) {
+        match self {
+            Event::Keep(p, node) => {
+                changes.added.insert(p, node);
+            }
+            Event::Other(p) => replaced(tree, changes, p),
+            Event::Dir(p) => {
+                if matches!(
+                    tree.nodes.get(&p),
+                    Some(Node::File { .. } | Node::Symlink(_))
+                ) {
+                    changes.replaced.push(p);
+                }
+            }
+            Event::Link(p, target) => {
+                let node = changes
+                    .added
+                    .get(&target)
+                    .or_else(|| tree.nodes.get(&target))
+                    .cloned();
+                match node {
+                    Some(Node::File { packages, bytes }) => {
+                        let packages = packages
+                            .into_iter()
+                            .map(|mut pk| {
+                                pk.location = p.clone();
+                                pk
+                            })
+                            .collect();
+                        changes.added.insert(p, Node::File { packages, bytes });
+                    }
+                    _ => replaced(tree, changes, p),
+                }
+            }
+            Event::Whiteout(p) => changes.whiteouts.push(p),
+            Event::Opaque(p) => changes.opaque.push(p),
+        }
+    }
+}
+
+/// Applies an event now and, when recording, keeps it.
+fn emit(ev: Event, tree: &Tree, changes: &mut Changes, log: &mut Option<&mut LayerLog>) {
+    match log {
+        Some(log) => {
+            let copy = match &ev {
+                Event::Keep(p, n) => Event::Keep(p.clone(), n.clone()),
+                Event::Other(p) => Event::Other(p.clone()),
+                Event::Dir(p) => Event::Dir(p.clone()),
+                Event::Link(p, t) => Event::Link(p.clone(), t.clone()),
+                Event::Whiteout(p) => Event::Whiteout(p.clone()),
+                Event::Opaque(p) => Event::Opaque(p.clone()),
+            };
+            ev.apply(tree, changes);
+            log.events.push(copy);
+        }
+        None => ev.apply(tree, changes),
+    }
 }
 
 fn read_layer(
@@ -123,6 +245,7 @@ fn read_layer(
     limits: &Limits,
     tree: &mut Tree,
     changes: &mut Changes,
+    log: &mut Option<&mut LayerLog>,
 ) -> std::io::Result<()> {
     let stream = decompress(raw, limits)?;
     let mut archive = tar::Archive::new(stream);
@@ -152,20 +275,21 @@ fn read_layer(
         if let Some(hidden) = name.strip_prefix(".wh.") {
             let dir = path::parent(&p);
             if hidden == ".wh..opq" {
-                changes.opaque.push(dir.to_string());
+                emit(Event::Opaque(dir.to_string()), tree, changes, log);
             } else if !hidden.is_empty() {
-                changes.whiteouts.push(if dir.is_empty() {
+                let gone = if dir.is_empty() {
                     hidden.to_string()
                 } else {
                     format!("{dir}/{hidden}")
-                });
+                };
+                emit(Event::Whiteout(gone), tree, changes, log);
             }
             continue;
         }
         let header = entry.header();
         let kind = header.entry_type();
         let mode = header.mode().unwrap_or(0o644);
-        match kind {
+        let ev = match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                 let size = entry.size();
                 let info = FileInfo {
@@ -177,9 +301,9 @@ fn read_layer(
                     Some(w) => {
                         let (packages, bytes) =
                             catalog.handle(&info, &w, &mut entry, layer, &mut tree.diagnostics);
-                        changes.added.insert(p, Node::File { packages, bytes });
+                        Event::Keep(p, Node::File { packages, bytes })
                     }
-                    None => replaced(tree, changes, p),
+                    None => Event::Other(p),
                 }
             }
             EntryType::Link => {
@@ -187,8 +311,8 @@ fn read_layer(
                     .link_name_bytes()
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .unwrap_or_default();
-                let target = match path::normalize(&target) {
-                    Ok(t) => t,
+                match path::normalize(&target) {
+                    Ok(t) => Event::Link(p, t),
                     Err(reason) => {
                         tree.diagnostics.push(Diagnostic {
                             location: p,
@@ -196,24 +320,6 @@ fn read_layer(
                         });
                         continue;
                     }
-                };
-                let node = changes
-                    .added
-                    .get(&target)
-                    .or_else(|| tree.nodes.get(&target))
-                    .cloned();
-                match node {
-                    Some(Node::File { packages, bytes }) => {
-                        let packages = packages
-                            .into_iter()
-                            .map(|mut pk| {
-                                pk.location = p.clone();
-                                pk
-                            })
-                            .collect();
-                        changes.added.insert(p, Node::File { packages, bytes });
-                    }
-                    _ => replaced(tree, changes, p),
                 }
             }
             EntryType::Symlink => {
@@ -221,20 +327,13 @@ fn read_layer(
                     .link_name_bytes()
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .unwrap_or_default();
-                changes
-                    .added
-                    .insert(p.clone(), Node::Symlink(path::resolve_link(&p, &target)));
+                let node = Node::Symlink(path::resolve_link(&p, &target));
+                Event::Keep(p, node)
             }
-            EntryType::Directory => {
-                if matches!(
-                    tree.nodes.get(&p),
-                    Some(Node::File { .. } | Node::Symlink(_))
-                ) {
-                    changes.replaced.push(p);
-                }
-            }
-            _ => replaced(tree, changes, p),
-        }
+            EntryType::Directory => Event::Dir(p),
+            _ => Event::Other(p),
+        };
+        emit(ev, tree, changes, log);
     }
     Ok(())
 }

@@ -16,6 +16,7 @@ mod catalog;
 mod dir;
 mod image;
 mod layer;
+mod layer_cache;
 pub mod path;
 mod target;
 mod tree;
@@ -73,6 +74,9 @@ pub struct Options {
     pub password: Option<String>,
     /// Registries reached over plain HTTP (localhost ones are tried that way anyway).
     pub insecure_registries: Vec<String>,
+    /// A directory where what each registry layer yielded is kept by layer digest, so that
+    /// layers shared between images are downloaded and read once (see `layer_cache`).
+    pub layer_cache: Option<std::path::PathBuf>,
 }
 
 /// What a collection found.
@@ -328,23 +332,66 @@ mod registry {
             .map_err(|e| CollectError::Registry(e.to_string()))?;
         let n = image.layers.len();
         let mut layers = Vec::new();
+        let cache = opts
+            .layer_cache
+            .as_deref()
+            .map(|d| layer_cache::LayerCache::new(d, catalog, &opts.limits));
+        let mut layers_cached = 0;
         for (i, l) in image.layers.iter().enumerate() {
             progress(i, n);
-            match client.open_blob(&r, l) {
-                Ok(blob) => layer::apply_layer(
-                    blob,
-                    &format!("layer {}", l.digest),
-                    Some(&l.digest),
-                    catalog,
-                    &opts.limits,
-                    tree,
-                ),
+            layers.push(l.digest.clone());
+            let what = format!("layer {}", l.digest);
+            let Some(cache) = &cache else {
+                match client.open_blob(&r, l) {
+                    Ok(blob) => layer::apply_layer(
+                        blob,
+                        &what,
+                        Some(&l.digest),
+                        catalog,
+                        &opts.limits,
+                        tree,
+                    ),
+                    Err(e) => tree.diagnostics.push(Diagnostic {
+                        location: what,
+                        reason: e.to_string(),
+                    }),
+                }
+                continue;
+            };
+            if let Some(log) = cache.get(&l.digest) {
+                log.replay(tree);
+                layers_cached += 1;
+                continue;
+            }
+            let mut blob = match client.open_blob(&r, l) {
+                Ok(b) => b,
+                Err(e) => {
+                    tree.diagnostics.push(Diagnostic {
+                        location: what,
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let mut log = layer::LayerLog::default();
+            let complete = layer::apply_layer_recording(
+                &mut blob,
+                &what,
+                Some(&l.digest),
+                catalog,
+                &opts.limits,
+                tree,
+                Some(&mut log),
+            );
+            // Only a layer read to its end, with its digest verified, is remembered.
+            match blob.finish() {
+                Ok(_) if complete => cache.put(&l.digest, &log),
+                Ok(_) => {}
                 Err(e) => tree.diagnostics.push(Diagnostic {
-                    location: format!("layer {}", l.digest),
+                    location: what,
                     reason: e.to_string(),
                 }),
             }
-            layers.push(l.digest.clone());
         }
         progress(n, n);
         Ok(ImageInfo {
@@ -361,6 +408,7 @@ mod registry {
                 .unwrap_or_default()
                 .to_string(),
             layers,
+            layers_cached,
         })
     }
 }

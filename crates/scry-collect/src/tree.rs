@@ -9,10 +9,11 @@
 use std::collections::BTreeMap;
 
 use scry_inventory::{Diagnostic, Package};
+use serde::{Deserialize, Serialize};
 
 use crate::path;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum Node {
     /// A file that was parsed by catalogers (packages may be empty) and/or kept as bytes.
     File {

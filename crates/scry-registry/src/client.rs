@@ -220,7 +220,7 @@ fn is_transient(s: StatusCode) -> bool {
 }
 
 /// Reads at most `limit` bytes; more is [`RegistryError::TooLarge`].
-fn read_capped(
+pub(crate) fn read_capped(
     resp: Response,
     limit: u64,
     what: &str,
@@ -438,7 +438,20 @@ impl Client {
         accept: Option<&str>,
         what: &str,
     ) -> Result<(Response, String), RegistryError> {
-        let scope = r.pull_scope();
+        self.get_authed_scoped(r, &r.pull_scope(), path, accept, what)
+    }
+
+    /// [`Client::get_authed`] with an explicit token scope (`registry:catalog:*` for the
+    /// catalog).
+    pub(crate) fn get_authed_scoped(
+        &self,
+        r: &Reference,
+        scope: &str,
+        path: &str,
+        accept: Option<&str>,
+        what: &str,
+    ) -> Result<(Response, String), RegistryError> {
+        let scope = scope.to_string();
         let mut challenged = false;
         loop {
             let auth = self.auth_header(&r.registry, &scope);
@@ -620,7 +633,7 @@ impl Client {
     }
 
     /// Fetches a manifest by tag or digest: its bytes and media type.
-    fn fetch_manifest(
+    pub(crate) fn fetch_manifest(
         &self,
         r: &Reference,
         reference: &str,

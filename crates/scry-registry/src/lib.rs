@@ -14,6 +14,7 @@ mod auth;
 mod blob;
 mod client;
 mod error;
+mod listing;
 pub mod platform;
 pub mod reference;
 

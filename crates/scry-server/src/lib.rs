@@ -16,6 +16,7 @@ pub mod convert;
 pub mod http;
 pub mod metrics;
 pub mod push;
+pub mod registry;
 pub mod reports;
 pub mod service;
 pub mod upload;
@@ -103,6 +104,9 @@ pub async fn serve(cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Resul
                 .with_context(|| format!("preparing {}", cfg.data_dir.join("uploads").display()))?,
         ),
     });
+    // Watched registries: notifications, the scan worker, polling and the rescan window.
+    let watcher = registry::Watcher::new(svc.clone(), cfg.data_dir.join("layer-cache"));
+    watcher.start()?;
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| {
@@ -143,10 +147,12 @@ pub async fn serve(cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Resul
     };
     ready(addr);
     tracing::info!(%addr, data_dir = %cfg.data_dir.display(), db = %cfg.db.display(), "scry server listening");
-    axum::serve(listener, http::router(state))
+    let app = http::router(state).merge(registry::routes(watcher.clone()));
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;
     follower.abort();
+    watcher.stop();
     tracing::info!("scry server stopped");
     Ok(())
 }

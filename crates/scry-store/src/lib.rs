@@ -22,6 +22,7 @@ mod filters;
 mod findings;
 mod jobs;
 pub mod reconcile;
+mod registries;
 mod schema;
 mod seal;
 mod views;
@@ -36,6 +37,7 @@ pub use artifacts::*;
 pub use filters::*;
 pub use findings::*;
 pub use jobs::*;
+pub use registries::*;
 pub use schema::SCHEMA_VERSION;
 pub use seal::{MasterKey, SealError};
 pub use views::*;
@@ -66,6 +68,9 @@ pub enum StoreError {
     Corrupt { what: &'static str, reason: String },
     #[error(transparent)]
     Seal(#[from] SealError),
+    /// The change conflicts with what is stored (the message says what to do).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub(crate) trait SqlContext<T> {

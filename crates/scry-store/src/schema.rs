@@ -224,4 +224,46 @@ CREATE TABLE IF NOT EXISTS function_versions (
     created_at   INTEGER NOT NULL,
     PRIMARY KEY (account_id, name, version)
 );
+
+-- Registries `scry server` watches (`scry registry add`): where, with which credentials
+-- (sealed under the master key, like access keys), which repositories, and the hash of the
+-- bearer token the registry's notifications carry.
+CREATE TABLE IF NOT EXISTS registries (
+    id               INTEGER PRIMARY KEY,
+    account_id       TEXT NOT NULL,
+    url              TEXT NOT NULL,
+    host             TEXT NOT NULL,
+    insecure         INTEGER NOT NULL,
+    username         TEXT,
+    password_sealed  BLOB,
+    repositories     TEXT NOT NULL,
+    token_hash       TEXT NOT NULL UNIQUE,
+    poll_seconds     INTEGER NOT NULL,
+    created_at       INTEGER NOT NULL,
+    polled_at        INTEGER,
+    last_error       TEXT,
+    UNIQUE (account_id, host)
+);
+
+-- Image digests seen in watched registries, and where their scan stands
+-- (QUEUED, SCANNING, SCANNED, FAILED, EXPIRED). Tags are `|a|b|`.
+CREATE TABLE IF NOT EXISTS registry_images (
+    registry_id          INTEGER NOT NULL,
+    repository           TEXT NOT NULL,
+    digest               TEXT NOT NULL,
+    media_type           TEXT NOT NULL,
+    tags                 TEXT NOT NULL,
+    pushed_at            INTEGER NOT NULL,
+    last_pulled_or_seen  INTEGER NOT NULL,
+    state                TEXT NOT NULL,
+    attempts             INTEGER NOT NULL DEFAULT 0,
+    error                TEXT,
+    resource_pk          INTEGER,
+    layers               INTEGER,
+    layers_cached        INTEGER,
+    queued_at            INTEGER NOT NULL,
+    scanned_at           INTEGER,
+    PRIMARY KEY (registry_id, repository, digest)
+);
+CREATE INDEX IF NOT EXISTS registry_images_by_state ON registry_images (state, queued_at);
 "#;

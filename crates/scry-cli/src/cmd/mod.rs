@@ -6,6 +6,7 @@ mod debug;
 mod function;
 mod keys;
 mod push;
+pub mod registry;
 mod scan;
 mod server;
 mod upload;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Server(a) => server::run(a),
         Command::Keys(c) => keys::run(c),
         Command::Function(c) => function::run(c),
+        Command::Registry(c) => registry::run(c),
         Command::Bench(c) => bench::run(c),
         Command::Debug(c) => debug::run(c),
     }
