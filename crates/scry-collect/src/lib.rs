@@ -17,6 +17,7 @@ mod dir;
 mod image;
 mod layer;
 pub mod path;
+mod paths;
 mod target;
 mod tree;
 mod zipfs;
@@ -30,6 +31,7 @@ use serde::Serialize;
 
 pub use catalog::{Catalog, Limits, ReadFn};
 pub use image::{host_platform, ImageInfo};
+pub use paths::{collect_paths, OS_PACKAGE_DATABASES};
 pub use target::{Target, PREFIXES};
 
 #[derive(Debug, thiserror::Error)]

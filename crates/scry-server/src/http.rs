@@ -31,6 +31,10 @@ pub fn router(state: App) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route(
+            "/scry/v1/agents/enroll",
+            axum::routing::post(crate::agent::enroll_handler),
+        )
         .fallback(handle)
         .with_state(state)
 }

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+mod agents;
 pub mod criteria;
 mod filters;
 mod findings;
@@ -31,6 +32,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use accounts::*;
+pub use agents::*;
 pub use filters::*;
 pub use findings::*;
 pub use jobs::*;

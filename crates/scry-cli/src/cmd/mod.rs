@@ -1,5 +1,6 @@
 //! One module per command family. Each returns the process exit code.
 
+mod agent;
 mod bench;
 mod db;
 mod debug;
@@ -20,6 +21,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Db(c) => db::run(c),
         Command::Server(a) => server::run(a),
         Command::Keys(c) => keys::run(c),
+        Command::Agent(a) => agent::run(a),
+        Command::AgentToken(c) => agent::token(c),
         Command::Bench(c) => bench::run(c),
         Command::Debug(c) => debug::run(c),
     }

@@ -19,6 +19,7 @@ struct FileConfig {
     region: Option<String>,
     poll_seconds: Option<u64>,
     max_body_mib: Option<usize>,
+    agent_missed_intervals: Option<u32>,
 }
 
 pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
@@ -54,6 +55,11 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
         poll: Duration::from_secs(a.poll_seconds.or(file.poll_seconds).unwrap_or(2).max(1)),
         max_body: a.max_body_mib.or(file.max_body_mib).unwrap_or(64) << 20,
         master_key: std::env::var("SCRY_MASTER_KEY").ok(),
+        agent_missed_intervals: a
+            .agent_missed_intervals
+            .or(file.agent_missed_intervals)
+            .unwrap_or(3)
+            .max(1),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
