@@ -552,12 +552,18 @@ pub fn list(svc: &Service, caller: &Caller) -> Result<Vec<u8>, ApiError> {
         tracing::error!(error = %e, "listing hosts");
         ApiError::internal("Scry could not list the hosts; the server log has the cause")
     })?;
-    let items: Vec<serde_json::Value> = hosts
-        .into_iter()
-        .map(|h| {
-            let details: Option<serde_json::Value> =
-                h.host.as_deref().and_then(|j| serde_json::from_str(j).ok());
-            serde_json::json!({
+    let mut items: Vec<serde_json::Value> = Vec::with_capacity(hosts.len());
+    for h in hosts {
+        let res = svc
+            .store
+            .resource(&caller.account_id, "AWS_EC2_INSTANCE", &h.resource_id)
+            .map_err(|e| {
+                tracing::error!(error = %e, "listing hosts");
+                ApiError::internal("Scry could not list the hosts; the server log has the cause")
+            })?;
+        let details: Option<serde_json::Value> =
+            h.host.as_deref().and_then(|j| serde_json::from_str(j).ok());
+        items.push(serde_json::json!({
                 "resourceId": h.resource_id,
                 "accessKeyId": h.access_key_id,
                 "machineId": h.machine_id,
@@ -568,9 +574,11 @@ pub fn list(svc: &Service, caller: &Caller) -> Result<Vec<u8>, ApiError> {
                 "intervalSeconds": h.interval_ms.map(|i| i / 1000),
                 "networkReachable": h.network_reachable,
                 "host": details,
-            })
-        })
-        .collect();
+                "resourceArn": res.as_ref().map(|r| r.info.arn.clone()),
+                "packages": res.as_ref().map(|r| r.packages),
+                "scanStatus": res.as_ref().map(|r| serde_json::json!({"statusCode": r.scan_status, "reason": r.scan_reason})),
+        }));
+    }
     serde_json::to_vec(&serde_json::json!({ "hosts": items }))
         .map_err(|e| ApiError::internal(e.to_string()))
 }
