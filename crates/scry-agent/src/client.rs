@@ -91,8 +91,9 @@ impl Client {
                 .header("content-type", "application/json")
                 .body(body),
         )?;
-        serde_json::from_str(&text)
-            .map_err(|e| SendError::Refused(format!("the enrollment answer is not understood: {e}")))
+        serde_json::from_str(&text).map_err(|e| {
+            SendError::Refused(format!("the enrollment answer is not understood: {e}"))
+        })
     }
 
     /// Pushes an inventory, signed with the host's key.
@@ -164,9 +165,8 @@ mod tests {
             let d = backoff(attempt, base, cap);
             assert!(d <= full && d >= full / 2, "{attempt}: {d:?} vs {full:?}");
         }
-        let draws: std::collections::BTreeSet<u128> = (0..50)
-            .map(|_| backoff(5, base, cap).as_millis())
-            .collect();
+        let draws: std::collections::BTreeSet<u128> =
+            (0..50).map(|_| backoff(5, base, cap).as_millis()).collect();
         assert!(draws.len() > 1, "no jitter");
     }
 }

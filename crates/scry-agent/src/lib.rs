@@ -143,7 +143,10 @@ pub fn identity(root: &Path) -> Result<(String, String), AgentError> {
 pub fn collect(cfg: &Config, machine_id: &str, resource_id: &str) -> PushInventory {
     let catalog = scry_scan::standard_catalog();
     let inventory = scry_collect::collect_paths(&cfg.root, &cfg.paths, &catalog);
-    let os_release = inventory.distro.as_ref().and_then(|d| d.pretty_name.clone());
+    let os_release = inventory
+        .distro
+        .as_ref()
+        .and_then(|d| d.pretty_name.clone());
     let host = HostDetails {
         machine_id: Some(machine_id.into()),
         hostname: host::hostname(),
@@ -154,23 +157,21 @@ pub fn collect(cfg: &Config, machine_id: &str, resource_id: &str) -> PushInvento
         interval_seconds: Some(cfg.interval.as_secs().max(1)),
         agent_version: Some(env!("CARGO_PKG_VERSION").into()),
     };
-    let details = serde_json::json!({
-        "awsEc2Instance": {
-            "platform": os_release,
-            "ipV4Addresses": host.addresses.iter().filter(|a| !a.contains(':')).collect::<Vec<_>>(),
-            "ipV6Addresses": host.addresses.iter().filter(|a| a.contains(':')).collect::<Vec<_>>(),
-            "keyName": serde_json::Value::Null,
-        }
-    });
-    let mut tags = std::collections::BTreeMap::new();
-    if let Some(h) = &host.hostname {
-        tags.insert("Name".to_string(), h.clone());
+    let mut ec2 = serde_json::Map::new();
+    if let Some(p) = &os_release {
+        ec2.insert("platform".into(), p.clone().into());
     }
+    let (v6, v4): (Vec<&String>, Vec<&String>) =
+        host.addresses.iter().partition(|a| a.contains(':'));
+    ec2.insert("ipV4Addresses".into(), serde_json::json!(v4));
+    ec2.insert("ipV6Addresses".into(), serde_json::json!(v6));
+    let details = serde_json::json!({ "awsEc2Instance": ec2 });
     PushInventory {
         resource_type: "AWS_EC2_INSTANCE".into(),
         resource_id: resource_id.into(),
         details: Some(details),
-        tags: Some(tags),
+        // Tags stay the server's (an agent push never replaces them).
+        tags: None,
         metadata: None,
         inventory,
         host: Some(host),
@@ -326,7 +327,9 @@ impl Agent {
                 match self.deliver() {
                     Ok(Some((seq, r))) => {
                         match &r.ignored {
-                            Some(why) => tracing::info!(sequence = seq, why = %why, "the server already holds a newer inventory"),
+                            Some(why) => {
+                                tracing::info!(sequence = seq, why = %why, "the server already holds a newer inventory")
+                            }
                             None => tracing::info!(
                                 sequence = seq,
                                 opened = r.opened,
@@ -339,7 +342,8 @@ impl Agent {
                     }
                     Ok(None) => next_try = None,
                     Err(e) => {
-                        let wait = client::backoff(attempt, self.cfg.retry_base, self.cfg.retry_cap);
+                        let wait =
+                            client::backoff(attempt, self.cfg.retry_base, self.cfg.retry_cap);
                         attempt = attempt.saturating_add(1);
                         if self.cfg.once {
                             return Err(AgentError::Undelivered(format!(

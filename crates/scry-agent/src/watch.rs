@@ -65,7 +65,9 @@ pub fn watch(root: &Path, tx: Sender<()>) -> notify::Result<DbWatch> {
     for d in dirs {
         match watcher.watch(&d, RecursiveMode::NonRecursive) {
             Ok(()) => watched.push(d),
-            Err(e) => tracing::warn!(dir = %d.display(), error = %e, "cannot watch a package database directory; its changes are seen at the next scheduled cycle"),
+            Err(e) => {
+                tracing::warn!(dir = %d.display(), error = %e, "cannot watch a package database directory; its changes are seen at the next scheduled cycle")
+            }
         }
     }
     Ok(DbWatch {

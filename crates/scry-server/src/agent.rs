@@ -84,8 +84,7 @@ pub fn enroll(svc: &Service, body: &[u8]) -> Result<Vec<u8>, ApiError> {
         ));
     }
     for (what, v) in [("machineId", &req.machine_id), ("hostname", &req.hostname)] {
-        if v
-            .as_ref()
+        if v.as_ref()
             .is_some_and(|v| v.len() > 255 || v.chars().any(char::is_control))
         {
             return Err(ApiError::invalid(format!(
@@ -414,6 +413,9 @@ impl Service {
     }
 }
 
+/// The addresses and processes of one (protocol, port) bound to all interfaces.
+type Bound<'a> = (Vec<&'a str>, Vec<String>);
+
 /// Builds the NETWORK_REACHABILITY findings of a host's sockets.
 pub fn network_findings(
     region: &str,
@@ -421,7 +423,7 @@ pub fn network_findings(
     sockets: &[ListeningSocket],
 ) -> Vec<NewFinding> {
     // (protocol, port) -> (addresses, processes)
-    let mut open: BTreeMap<(&str, u16), (Vec<&str>, Vec<String>)> = BTreeMap::new();
+    let mut open: BTreeMap<(&str, u16), Bound<'_>> = BTreeMap::new();
     for s in sockets.iter().filter(|s| s.all_interfaces()) {
         let e = open.entry((s.protocol.as_str(), s.port)).or_default();
         e.0.push(&s.address);
@@ -487,8 +489,8 @@ pub fn network_findings(
                     }),
                 },
                 severity: "MEDIUM".into(),
-                first_observed_at: epoch.into(),
-                last_observed_at: epoch.into(),
+                first_observed_at: epoch,
+                last_observed_at: epoch,
                 updated_at: None,
                 status: "ACTIVE".into(),
                 resources: vec![scry_wire::Resource {

@@ -60,7 +60,8 @@ fn settings(a: &AgentArgs) -> anyhow::Result<scry_agent::Config> {
     if !(0.1..=86400.0).contains(&retry_max) {
         bail!("--retry-max must be between 0.1 and 86400 seconds");
     }
-    cfg.retry_cap = Duration::from_secs_f64(retry_max).min(cfg.interval.max(Duration::from_secs(2)));
+    cfg.retry_cap =
+        Duration::from_secs_f64(retry_max).min(cfg.interval.max(Duration::from_secs(2)));
     cfg.retry_base = cfg.retry_base.min(cfg.retry_cap);
     if let Some(m) = file.max_spool_mib {
         cfg.max_spool_bytes = m << 20;
@@ -196,7 +197,10 @@ pub fn token(c: AgentTokenCommand) -> anyhow::Result<ExitCode> {
                 KeysFormat::Json => println!("{}", serde_json::to_string(&tokens)?),
                 KeysFormat::Text => {
                     let now = chrono::Utc::now().timestamp_millis();
-                    println!("{:<16}  {:<12}  {:>9}  {:<25}  STATUS", "TOKEN ID", "ACCOUNT", "USES LEFT", "EXPIRES");
+                    println!(
+                        "{:<16}  {:<12}  {:>9}  {:<25}  STATUS",
+                        "TOKEN ID", "ACCOUNT", "USES LEFT", "EXPIRES"
+                    );
                     for t in tokens {
                         let status = if t.revoked {
                             "revoked"
@@ -218,10 +222,7 @@ pub fn token(c: AgentTokenCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        AgentTokenCommand::Revoke {
-            data_dir,
-            token_id,
-        } => {
+        AgentTokenCommand::Revoke { data_dir, token_id } => {
             let (store, _) = open(&data_dir)?;
             if !store.revoke_agent_token(&token_id)? {
                 bail!("no enrollment token {token_id} in {}", data_dir.display());
