@@ -44,6 +44,16 @@ pub enum Command {
     /// notifications) and polls catalogs and tags as a fallback.
     #[command(subcommand)]
     Registry(crate::cmd::registry::RegistryCommand),
+    /// Run the host agent: enroll once with an enrollment token, then keep this host's
+    /// inventory (OS and language packages, kernel, addresses, listening sockets) current on
+    /// a `scry server` — at start, every --interval, and soon after a package database changes.
+    ///
+    /// Undelivered inventories are spooled in the state directory (the newest one only) and
+    /// retried with backoff, so the server may be down for a while.
+    Agent(AgentArgs),
+    /// Manage the enrollment tokens `scry agent --token` exchanges for a host's own key.
+    #[command(subcommand, name = "agent-token")]
+    AgentToken(AgentTokenCommand),
     /// Measure Scry's own performance on the shared real data.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -372,9 +382,12 @@ pub struct ServerArgs {
     /// `scry function push`), in MiB [default: 2048]. Uploads stream to DATA_DIR/uploads.
     #[arg(long, env = "SCRY_MAX_UPLOAD_MIB")]
     pub max_upload_mib: Option<u64>,
+    /// A host whose `scry agent` misses this many of its reporting intervals becomes INACTIVE
+    /// (coverage reason STALE_INVENTORY) [default: 3].
+    #[arg(long, env = "SCRY_AGENT_MISSED_INTERVALS")]
+    pub agent_missed_intervals: Option<u32>,
     /// A TOML file with any of: data_dir, db, listen, region, poll_seconds, max_body_mib,
-    /// max_upload_mib.
-    /// Flags and SCRY_* variables win over it.
+    /// max_upload_mib, agent_missed_intervals. Flags and SCRY_* variables win over it.
     #[arg(long, env = "SCRY_CONFIG")]
     pub config: Option<PathBuf>,
 }
@@ -437,4 +450,86 @@ pub struct SbomArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The `scry server` to report to, e.g. http://scry.example:8080.
+    #[arg(long, env = "SCRY_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// Enrollment token from `scry agent-token create` (needed only for the first run; prefer
+    /// the environment variable or the config file, which other users cannot see in `ps`).
+    #[arg(long, env = "SCRY_AGENT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// A TOML file with any of: server, token, state_dir, interval_seconds, paths, root,
+    /// debounce_seconds, max_spool_mib, retry_max_seconds. Flags and SCRY_* variables win over it.
+    #[arg(long, env = "SCRY_AGENT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the agent keeps its key (mode 0600) and its spool [default:
+    /// /var/lib/scry-agent].
+    #[arg(long, env = "SCRY_AGENT_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Seconds between scheduled inventories [default: 3600].
+    #[arg(long, value_name = "SECS")]
+    pub interval: Option<u64>,
+    /// Directories to search for language packages and binaries (repeatable), e.g. /opt /srv.
+    /// OS packages are always reported.
+    #[arg(long, num_args = 1.., value_name = "DIR")]
+    pub paths: Vec<String>,
+    /// The root file system to report on [default: /]. Sockets, kernel and addresses always
+    /// come from this machine.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Seconds of quiet after a package database change before reporting [default: 5].
+    #[arg(long, value_name = "SECS")]
+    pub debounce: Option<f64>,
+    /// Longest wait between delivery retries while the server is unreachable, in seconds
+    /// [default: 300, at most the interval]. Retries back off exponentially with jitter.
+    #[arg(long, value_name = "SECS")]
+    pub retry_max: Option<f64>,
+    /// Collect and deliver once, then exit (exit code 2 when undelivered; it stays spooled).
+    #[arg(long)]
+    pub once: bool,
+    /// With --once: print the inventory push as JSON instead of sending it (no enrollment).
+    #[arg(long, requires = "once")]
+    pub print: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentTokenCommand {
+    /// Create an enrollment token for an account. It is printed once; the server keeps only
+    /// a hash of it.
+    Create {
+        #[arg(long, env = "SCRY_DATA_DIR", default_value = "scry-data")]
+        data_dir: PathBuf,
+        /// The 12-digit account the enrolled hosts belong to.
+        #[arg(long)]
+        account: String,
+        /// How many hosts may enroll with it.
+        #[arg(long, default_value_t = 1)]
+        uses: u32,
+        /// How long it may be used: 30m, 24h, 7d, or seconds.
+        #[arg(long, default_value = "24h")]
+        expires_in: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long, value_enum, default_value_t = KeysFormat::Text)]
+        format: KeysFormat,
+    },
+    /// List enrollment tokens (never their secrets).
+    List {
+        #[arg(long, env = "SCRY_DATA_DIR", default_value = "scry-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long, value_enum, default_value_t = KeysFormat::Text)]
+        format: KeysFormat,
+    },
+    /// Revoke an enrollment token: no further host can enroll with it.
+    Revoke {
+        #[arg(long, env = "SCRY_DATA_DIR", default_value = "scry-data")]
+        data_dir: PathBuf,
+        /// The token id (the 16 hex digits after `scryet-`).
+        token_id: String,
+    },
 }

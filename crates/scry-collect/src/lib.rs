@@ -18,6 +18,7 @@ mod image;
 mod layer;
 mod layer_cache;
 pub mod path;
+mod paths;
 mod target;
 mod tree;
 mod zipfs;
@@ -31,6 +32,7 @@ use serde::Serialize;
 
 pub use catalog::{Catalog, Limits, ReadFn};
 pub use image::{host_platform, ImageInfo};
+pub use paths::{collect_paths, OS_PACKAGE_DATABASES};
 pub use target::{Target, PREFIXES};
 
 #[derive(Debug, thiserror::Error)]

@@ -37,6 +37,10 @@ pub fn router(state: App) -> Router {
         .route("/scry/v1/artifacts", any(upload::artifacts))
         .route("/scry/v1/layers", any(upload::layers))
         .route("/scry/v1/layers/{digest}", any(upload::layers))
+        .route(
+            "/scry/v1/agents/enroll",
+            axum::routing::post(crate::agent::enroll_handler),
+        )
         .fallback(handle)
         .with_state(state)
 }

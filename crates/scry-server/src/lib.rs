@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod agent;
 pub mod api;
 pub mod convert;
 pub mod http;
@@ -46,6 +47,8 @@ pub struct Config {
     pub max_upload: u64,
     /// Master key (64 hex digits) instead of `DATA_DIR/master.key`.
     pub master_key: Option<String>,
+    /// A host whose agent misses this many reporting intervals becomes INACTIVE.
+    pub agent_missed_intervals: u32,
 }
 
 /// Opens the data directory: the store and the master key.
@@ -120,6 +123,7 @@ pub async fn serve(cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Resul
     let follower = {
         let svc = svc.clone();
         let poll = cfg.poll;
+        let missed = cfg.agent_missed_intervals;
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(poll).await;
@@ -133,6 +137,10 @@ pub async fn serve(cfg: Config, ready: impl FnOnce(SocketAddr)) -> anyhow::Resul
                             .mark_stale("AWS_EC2_INSTANCE", week_ago, "STALE_INVENTORY")
                     {
                         tracing::error!(error = %e, "marking stale inventories");
+                    }
+                    // Hosts whose agent missed its reports (its own interval).
+                    if let Err(e) = svc.sweep_missed_agents(missed) {
+                        tracing::error!(error = %e, "marking hosts that missed their reports");
                     }
                     svc.refresh_intel()
                 })

@@ -31,6 +31,7 @@ pub fn dispatch(
 ) -> Result<Vec<u8>, ApiError> {
     match (method, path) {
         ("POST", "/scry/v1/inventories") => {}
+        ("GET", "/scry/v1/agents") => return crate::agent::list(svc, caller),
         _ => return Err(ApiError::unknown_operation(method, path)),
     }
     if caller.role == "reader" {
@@ -62,6 +63,30 @@ pub fn dispatch(
             "an inventory holds at most 200000 packages",
         ));
     }
+    let agent = match crate::agent::before_ingest(
+        svc,
+        caller,
+        &ty,
+        &req.resource_id,
+        req.host.as_ref(),
+        req.sequence,
+    )? {
+        crate::agent::Decision::Apply(a) => a,
+        crate::agent::Decision::Ignore(why) => {
+            let out = PushResult {
+                resource_arn: resource_arn(&svc.region, &caller.account_id, &ty, &req.resource_id),
+                packages: req.inventory.packages.len(),
+                opened: 0,
+                reopened: 0,
+                closed: 0,
+                updated: 0,
+                unchanged: 0,
+                suppressed: 0,
+                ignored: Some(why),
+            };
+            return serde_json::to_vec(&out).map_err(|e| ApiError::internal(e.to_string()));
+        }
+    };
     let inv: Inventory = req.inventory;
     let m = req.metadata.unwrap_or_default();
     let info = ResourceInfo {
@@ -93,6 +118,7 @@ pub fn dispatch(
         tracing::error!(error = %e, "ingest failed");
         ApiError::internal("Scry could not store the inventory; the server log has the cause")
     })?;
+    agent.after_ingest(svc)?;
     let out = PushResult {
         resource_arn: arn,
         packages: inv.packages.len(),
@@ -102,6 +128,7 @@ pub fn dispatch(
         updated: summary.updated,
         unchanged: summary.unchanged,
         suppressed: summary.suppressed,
+        ignored: None,
     };
     serde_json::to_vec(&out).map_err(|e| ApiError::internal(e.to_string()))
 }

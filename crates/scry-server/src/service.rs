@@ -381,7 +381,8 @@ impl Service {
                         what: "inventory",
                         reason: e.to_string(),
                     })?;
-                let findings = self.findings_for(&intel, &res.info, &inv)?;
+                let mut findings = self.findings_for(&intel, &res.info, &inv)?;
+                findings.extend(self.host_findings(&res.info)?);
                 writes.push(ScanWrite {
                     resource: ResourceInfo {
                         tags: None,
@@ -419,12 +420,15 @@ impl Service {
         res: &ResourceInfo,
         inv: &Inventory,
     ) -> Result<Vec<NewFinding>, ServiceError> {
+        // The host's network context (agents); the cache holds default-context scores only.
+        let ctx = self.score_context(res);
+        let default_ctx = ctx == ScoreContext::default();
         let a = scry_scan::assess_cached(
             &intel.db,
             &intel.loaded,
             inv,
-            &ScoreContext::default(),
-            Some(&intel.cache),
+            &ctx,
+            default_ctx.then_some(&intel.cache),
         )?;
         let rref = ResourceRef {
             ty: res.resource_type.clone(),
@@ -483,7 +487,8 @@ impl Service {
                     ("ACTIVE", "SUCCESSFUL")
                 };
                 let t = Instant::now();
-                let f = self.findings_for(i, &resource, inventory)?;
+                let mut f = self.findings_for(i, &resource, inventory)?;
+                f.extend(self.host_findings(&resource)?);
                 tracing::debug!(
                     ms = t.elapsed().as_secs_f64() * 1e3,
                     findings = f.len(),

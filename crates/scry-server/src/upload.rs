@@ -845,6 +845,7 @@ fn push_result(arn: String, inv: &Inventory, s: &scry_store::ScanSummary) -> Pus
         updated: s.updated,
         unchanged: s.unchanged,
         suppressed: s.suppressed,
+        ignored: None,
     }
 }
 

@@ -17,6 +17,7 @@
 
 mod accounts;
 mod artifacts;
+mod agents;
 pub mod criteria;
 mod filters;
 mod findings;
@@ -34,6 +35,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use accounts::*;
 pub use artifacts::*;
+pub use agents::*;
 pub use filters::*;
 pub use findings::*;
 pub use jobs::*;

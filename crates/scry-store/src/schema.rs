@@ -266,4 +266,36 @@ CREATE TABLE IF NOT EXISTS registry_images (
     PRIMARY KEY (registry_id, repository, digest)
 );
 CREATE INDEX IF NOT EXISTS registry_images_by_state ON registry_images (state, queued_at);
+-- Host agents (`scry agent`). Enrollment tokens: only a hash of the secret half is kept; a
+-- token enrolls at most `uses_left` more hosts, until `expires_at`.
+CREATE TABLE IF NOT EXISTS agent_tokens (
+    token_id     TEXT PRIMARY KEY,
+    account_id   TEXT NOT NULL,
+    secret_hash  TEXT NOT NULL,
+    uses_left    INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    revoked      INTEGER NOT NULL DEFAULT 0,
+    description  TEXT
+);
+
+-- Enrolled hosts: the access key each one signs with, the last sequence number applied (a
+-- push at or below it is ignored), its reporting interval (missed-interval coverage), and
+-- its last reported host details (opaque JSON) with whether anything listens on a
+-- non-loopback address (1/0, NULL unknown).
+CREATE TABLE IF NOT EXISTS agent_hosts (
+    account_id         TEXT NOT NULL,
+    resource_id        TEXT NOT NULL,
+    access_key_id      TEXT,
+    machine_id         TEXT,
+    hostname           TEXT,
+    enrolled_at        INTEGER,
+    last_seen_at       INTEGER,
+    sequence           INTEGER NOT NULL DEFAULT 0,
+    interval_ms        INTEGER,
+    host               TEXT,
+    network_reachable  INTEGER,
+    PRIMARY KEY (account_id, resource_id)
+);
+CREATE INDEX IF NOT EXISTS agent_hosts_by_key ON agent_hosts (access_key_id);
 "#;

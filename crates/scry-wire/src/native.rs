@@ -22,6 +22,17 @@ pub struct PushInventory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<ResourceMetadata>,
     pub inventory: Inventory,
+    /// Host agents: the host's details and listening sockets (network reachability).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostDetails>,
+    /// Host agents: increases with every inventory the agent collects. The server ignores a
+    /// push whose sequence is not above the last one it stored for the resource, so a
+    /// re-sent or late inventory never rolls the resource back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    /// When the agent collected it (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<f64>,
 }
 
 /// What findings and coverage can be filtered by, besides the inventory.
@@ -66,4 +77,94 @@ pub struct PushResult {
     pub updated: usize,
     pub unchanged: usize,
     pub suppressed: usize,
+    /// Set when the push was not applied because the server already holds a newer inventory
+    /// of the resource (its sequence was not above the stored one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
+}
+
+/// What a host agent reports about its host besides packages (`PushInventory::host`).
+/// Every field is optional on the wire so older and newer agents interoperate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// The running kernel (`/proc/sys/kernel/osrelease`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    /// The OS release's pretty name (`PRETTY_NAME` of os-release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_release: Option<String>,
+    /// Non-loopback interface addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
+    /// Listening TCP sockets and bound UDP sockets. `None`: the agent did not look (an older
+    /// agent, or sockets could not be read), which is not the same as "nothing listens".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listening: Option<Vec<ListeningSocket>>,
+    /// How often the agent reports, in seconds (the server's missed-interval coverage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_version: Option<String>,
+}
+
+/// One listening socket.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListeningSocket {
+    /// `TCP` or `UDP` (Inspector's NetworkProtocol).
+    pub protocol: String,
+    /// The bound address as text: `0.0.0.0`, `::`, `127.0.0.1`, `10.0.0.5`, ...
+    pub address: String,
+    pub port: u16,
+    /// Processes holding the socket (empty when they could not be seen).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processes: Vec<SocketProcess>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SocketProcess {
+    pub pid: u32,
+    pub name: String,
+}
+
+impl ListeningSocket {
+    /// Bound to every interface (`0.0.0.0` or `::`).
+    pub fn all_interfaces(&self) -> bool {
+        matches!(self.address.as_str(), "0.0.0.0" | "::" | "*")
+    }
+
+    /// Bound to a loopback address only (`127.0.0.0/8`, `::1`).
+    pub fn loopback(&self) -> bool {
+        self.address.starts_with("127.") || self.address == "::1"
+    }
+}
+
+/// `POST /scry/v1/agents/enroll`: a one-time (or N-use) enrollment token exchanged for the
+/// host's own access key. Not signed: the token is the credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrollRequest {
+    pub token: String,
+    /// The resource id the agent derived from its machine id (`i-` and 17 hex digits).
+    pub resource_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnrollResult {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub account_id: String,
+    pub resource_id: String,
+    pub resource_arn: String,
 }

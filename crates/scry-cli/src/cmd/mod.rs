@@ -1,5 +1,6 @@
 //! One module per command family. Each returns the process exit code.
 
+mod agent;
 mod bench;
 mod db;
 mod debug;
@@ -25,6 +26,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(c) => keys::run(c),
         Command::Function(c) => function::run(c),
         Command::Registry(c) => registry::run(c),
+        Command::Agent(a) => agent::run(a),
+        Command::AgentToken(c) => agent::token(c),
         Command::Bench(c) => bench::run(c),
         Command::Debug(c) => debug::run(c),
     }

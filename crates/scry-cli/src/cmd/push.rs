@@ -97,6 +97,9 @@ pub fn request(c: &Collected, p: &PushArgs) -> anyhow::Result<PushInventory> {
         tags,
         metadata: Some(meta),
         inventory: c.inventory.clone(),
+        host: None,
+        sequence: None,
+        collected_at: None,
     })
 }
 

@@ -20,6 +20,7 @@ struct FileConfig {
     poll_seconds: Option<u64>,
     max_body_mib: Option<usize>,
     max_upload_mib: Option<u64>,
+    agent_missed_intervals: Option<u32>,
 }
 
 pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
@@ -59,6 +60,11 @@ pub fn run(a: ServerArgs) -> anyhow::Result<ExitCode> {
             .or(file.max_upload_mib)
             .map_or(scry_server::upload::DEFAULT_MAX_UPLOAD, |m| m << 20),
         master_key: std::env::var("SCRY_MASTER_KEY").ok(),
+        agent_missed_intervals: a
+            .agent_missed_intervals
+            .or(file.agent_missed_intervals)
+            .unwrap_or(3)
+            .max(1),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

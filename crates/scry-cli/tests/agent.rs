@@ -1,0 +1,745 @@
+//! `scry agent` against a real `scry server`, both as processes: enrollment with tokens,
+//! the real host's inventory, listening sockets becoming NETWORK_REACHABILITY findings, the
+//! host's network context in the Inspector-style score, sequence numbers, the package
+//! database watch, the spool across a server restart, and missed-interval coverage.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const ACCOUNT: &str = "111122223333";
+
+fn shared(rel: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel);
+    assert!(p.exists(), "{} is missing", p.display());
+    p
+}
+
+fn scry_raw(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scry"))
+        .args(args)
+        .env_remove("SCRY_DB")
+        .env_remove("SCRY_SERVER")
+        .env_remove("SCRY_AGENT_TOKEN")
+        .output()
+        .expect("scry runs")
+}
+
+fn scry(args: &[&str]) -> Output {
+    let out = scry_raw(args);
+    assert!(
+        out.status.success(),
+        "scry {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A child process killed when the test ends.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `scry server` on `listen` and returns it with its URL.
+fn server(data: &Path, db: &Path, listen: &str) -> (Proc, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scry"))
+        .args([
+            "server",
+            "--poll-seconds",
+            "1",
+            "--agent-missed-intervals",
+            "2",
+        ])
+        .args(["--listen", listen])
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--db")
+        .arg(db)
+        .env("SCRY_LOG", "warn")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("scry server starts");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("scry server printed its address")
+            .unwrap();
+        if let Some(u) = line.strip_prefix("scry server listening on ") {
+            break u.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (Proc(child), url)
+}
+
+/// A small real advisory database: RustSec (CVSS vectors) and Alpine's secdb.
+fn advisory_db(dir: &Path) -> PathBuf {
+    let db = dir.join("advisories.db");
+    scry(&[
+        "db",
+        "import",
+        shared("vulndata/rustsec").to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    db
+}
+
+fn admin_key(data: &Path) -> (String, String) {
+    let out = scry(&[
+        "keys",
+        "create",
+        "--account",
+        ACCOUNT,
+        "--role",
+        "admin",
+        "--format",
+        "json",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        v["accessKeyId"].as_str().unwrap().into(),
+        v["secretAccessKey"].as_str().unwrap().into(),
+    )
+}
+
+fn token(data: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "agent-token",
+        "create",
+        "--account",
+        ACCOUNT,
+        "--format",
+        "json",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let v: Value = serde_json::from_slice(&scry(&args).stdout).unwrap();
+    v["token"].as_str().unwrap().into()
+}
+
+/// A SigV4-signed request, as the AWS SDKs send it.
+fn call(
+    url: &str,
+    key: &(String, String),
+    service: &str,
+    method: &str,
+    path: &str,
+    body: &Value,
+) -> (u16, Value) {
+    let u = reqwest::Url::parse(&format!("{url}{path}")).unwrap();
+    let body = if method == "GET" {
+        Vec::new()
+    } else {
+        serde_json::to_vec(body).unwrap()
+    };
+    let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
+    let mut req = scry_sigv4::SignRequest {
+        method: method.into(),
+        path: u.path().into(),
+        query: String::new(),
+        headers: vec![
+            ("host".into(), host),
+            ("content-type".into(), "application/json".into()),
+        ],
+    };
+    let creds = scry_sigv4::Credentials::new(&key.0, &key.1);
+    scry_sigv4::sign(
+        &mut req,
+        scry_sigv4::SignPayload::Bytes(&body),
+        &scry_sigv4::SigningParams {
+            credentials: &creds,
+            region: "us-east-1",
+            service,
+            time: chrono::Utc::now(),
+            content_sha256_header: false,
+        },
+    )
+    .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let mut rb = client.request(method.parse().unwrap(), u).body(body);
+    for (k, v) in &req.headers {
+        if k != "host" {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+    }
+    let resp = rb.send().expect("the server answers");
+    let status = resp.status().as_u16();
+    let text = resp.text().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn inspector(url: &str, key: &(String, String), path: &str, body: Value) -> Value {
+    let (status, v) = call(url, key, "inspector2", "POST", path, &body);
+    assert_eq!(status, 200, "{path}: {v}");
+    v
+}
+
+fn findings(url: &str, key: &(String, String), criteria: Value) -> Vec<Value> {
+    let v = inspector(
+        url,
+        key,
+        "/findings/list",
+        json!({"filterCriteria": criteria, "maxResults": 100}),
+    );
+    v["findings"].as_array().cloned().unwrap_or_default()
+}
+
+fn hosts(url: &str, key: &(String, String)) -> Vec<Value> {
+    let (status, v) = call(url, key, "scry", "GET", "/scry/v1/agents", &Value::Null);
+    assert_eq!(status, 200, "{v}");
+    v["hosts"].as_array().cloned().unwrap_or_default()
+}
+
+/// Polls `f` until it gives a value, or fails after `secs`.
+#[track_caller]
+fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < end,
+            "timed out after {secs} s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Starts a long-running agent.
+fn agent(url: &str, state: &Path, extra: &[&str]) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scry"));
+    cmd.args([
+        "agent",
+        "--server",
+        url,
+        "--debounce",
+        "0.3",
+        "--retry-max",
+        "1",
+    ])
+    .arg("--state-dir")
+    .arg(state)
+    .args(extra)
+    .env("SCRY_LOG", "scry_agent=info")
+    .env_remove("SCRY_AGENT_TOKEN")
+    .stdout(Stdio::null())
+    .stderr(Stdio::inherit());
+    Proc(cmd.spawn().expect("scry agent starts"))
+}
+
+/// A test root: a Debian-like file system with its own machine id, the real host's dpkg
+/// status (or a real fixture when this host has none), and a Rust project with a
+/// vulnerable dependency under srv/.
+fn test_root(dir: &Path, machine_id: &str) -> PathBuf {
+    let root = dir.join("root");
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+    std::fs::create_dir_all(root.join("srv/app")).unwrap();
+    std::fs::write(root.join("etc/machine-id"), format!("{machine_id}\n")).unwrap();
+    std::fs::write(
+        root.join("etc/os-release"),
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n",
+    )
+    .unwrap();
+    let status = if Path::new("/var/lib/dpkg/status").exists() {
+        PathBuf::from("/var/lib/dpkg/status")
+    } else {
+        shared("testdata/fixtures/dpkg").join("status")
+    };
+    std::fs::copy(&status, root.join("var/lib/dpkg/status")).unwrap();
+    std::fs::write(
+        root.join("srv/app/Cargo.lock"),
+        "version = 3\n\n[[package]]\nname = \"tokio-rustls\"\nversion = \"0.13.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    )
+    .unwrap();
+    root
+}
+
+/// Installs a package the way dpkg does: a new status file renamed over the old one.
+fn dpkg_install(root: &Path, name: &str) {
+    let status = root.join("var/lib/dpkg/status");
+    let mut text = std::fs::read_to_string(&status).unwrap();
+    text.push_str(&format!(
+        "\nPackage: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0-1\nDescription: test package\n"
+    ));
+    std::fs::write(root.join("var/lib/dpkg/status-new"), text).unwrap();
+    std::fs::rename(root.join("var/lib/dpkg/status-new"), status).unwrap();
+}
+
+#[test]
+fn enrollment_tokens_are_single_use_expire_and_bind_the_key_to_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (_srv, url) = server(&data, &dir.path().join("none.db"), "127.0.0.1:0");
+    let root = test_root(dir.path(), "0123456789abcdef0123456789abcdef");
+    let once = |state: &str, tok: &str| {
+        scry_raw(&[
+            "agent",
+            "--once",
+            "--server",
+            &url,
+            "--token",
+            tok,
+            "--root",
+            root.to_str().unwrap(),
+            "--state-dir",
+            dir.path().join(state).to_str().unwrap(),
+        ])
+    };
+    let t1 = token(&data, &["--uses", "1"]);
+    let ok = once("a", &t1);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let st: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("a/state.json")).unwrap()).unwrap();
+    assert!(st["resourceId"].as_str().unwrap().starts_with("i-"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("a/state.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Enrolled: a second run needs no token.
+    let again = once("a", "");
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // The same token again (another state directory, as a second host would have): refused.
+    let reused = once("b", &t1);
+    assert!(!reused.status.success());
+    assert!(
+        String::from_utf8_lossy(&reused.stderr).contains("used up"),
+        "{}",
+        String::from_utf8_lossy(&reused.stderr)
+    );
+    // Expired.
+    let t2 = token(&data, &["--expires-in", "1s"]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let expired = once("c", &t2);
+    assert!(!expired.status.success());
+    assert!(
+        String::from_utf8_lossy(&expired.stderr).contains("expired"),
+        "{}",
+        String::from_utf8_lossy(&expired.stderr)
+    );
+    // Revoked, and malformed.
+    let t3 = token(&data, &[]);
+    let id = t3.split('-').nth(1).unwrap();
+    scry(&[
+        "agent-token",
+        "revoke",
+        id,
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let revoked = once("d", &t3);
+    assert!(
+        String::from_utf8_lossy(&revoked.stderr).contains("revoked"),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    let bad = once("e", "not-a-token");
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("malformed"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    // Nothing was enrolled by the refused tokens: still one host.
+    let admin = admin_key(&data);
+    assert_eq!(hosts(&url, &admin).len(), 1);
+
+    // The host lost its state and enrolls again with a new token: its old key stops working.
+    let t4 = token(&data, &[]);
+    let re = once("f", &t4);
+    assert!(
+        re.status.success(),
+        "{}",
+        String::from_utf8_lossy(&re.stderr)
+    );
+    let old = once("a", "");
+    assert!(!old.status.success());
+    assert!(
+        String::from_utf8_lossy(&old.stderr).contains("403"),
+        "{}",
+        String::from_utf8_lossy(&old.stderr)
+    );
+
+    // An enrolled key may push only its own host.
+    let st: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("f/state.json")).unwrap()).unwrap();
+    let k = (
+        st["accessKeyId"].as_str().unwrap().to_string(),
+        st["secretAccessKey"].as_str().unwrap().to_string(),
+    );
+    let (status, v) = call(
+        &url,
+        &k,
+        "scry",
+        "POST",
+        "/scry/v1/inventories",
+        &json!({
+            "resourceType": "AWS_EC2_INSTANCE", "resourceId": "i-00000000000000001", "inventory": {"packages": []}
+        }),
+    );
+    assert_eq!(status, 403, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("may push only"),
+        "{v}"
+    );
+}
+
+#[test]
+fn agent_on_this_host_reports_packages_and_open_ports_then_goes_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = advisory_db(dir.path());
+
+    // The inventory the agent makes of the real host is what dpkg itself says.
+    if Command::new("dpkg-query").arg("--version").output().is_ok() {
+        let out = scry(&[
+            "agent",
+            "--once",
+            "--print",
+            "--state-dir",
+            dir.path().join("p").to_str().unwrap(),
+        ]);
+        let push: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut ours: Vec<String> = push["inventory"]["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["found_by"] == "dpkg")
+            .map(|p| {
+                format!(
+                    "{}\t{}",
+                    p["name"].as_str().unwrap(),
+                    p["version"].as_str().unwrap()
+                )
+            })
+            .collect();
+        ours.sort();
+        ours.dedup();
+        let dq = Command::new("dpkg-query")
+            .args(["-W", "-f", "${Package}\t${Version}\t${db:Status-Status}\n"])
+            .output()
+            .unwrap();
+        let mut theirs: Vec<String> = String::from_utf8_lossy(&dq.stdout)
+            .lines()
+            .filter_map(|l| l.strip_suffix("\tinstalled").map(str::to_string))
+            .collect();
+        theirs.sort();
+        theirs.dedup();
+        assert!(!theirs.is_empty());
+        assert_eq!(
+            ours, theirs,
+            "the agent's dpkg packages differ from dpkg-query -W"
+        );
+        assert!(push["host"]["kernel"]
+            .as_str()
+            .is_some_and(|k| !k.is_empty()));
+        assert_eq!(push["host"]["machineId"].as_str().unwrap().len(), 32);
+    } else {
+        eprintln!("dpkg-query is not installed: skipping the comparison with dpkg's own list");
+    }
+
+    let (_srv, url) = server(&data, &db, "127.0.0.1:0");
+    let admin = admin_key(&data);
+    let tok = token(&data, &[]);
+    // A listener on all interfaces, owned by this test process.
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let me = format!("(pid {})", std::process::id());
+    let state = dir.path().join("state");
+    let mut agent_proc = agent(&url, &state, &["--token", &tok, "--interval", "1"]);
+
+    let nr = json!({"findingType": [{"comparison": "EQUALS", "value": "NETWORK_REACHABILITY"}]});
+    let f = wait_for(
+        "a NETWORK_REACHABILITY finding for the test's port",
+        60,
+        || {
+            findings(&url, &admin, nr.clone()).into_iter().find(|f| {
+                f["networkReachabilityDetails"]["openPortRange"]["begin"] == port
+                    && f["status"] == "ACTIVE"
+            })
+        },
+    );
+    let d = &f["networkReachabilityDetails"];
+    assert_eq!(d["openPortRange"]["end"], port);
+    assert_eq!(d["protocol"], "TCP");
+    assert_eq!(
+        f["title"],
+        format!("Port {port} is open on all interfaces - TCP")
+    );
+    assert_eq!(f["severity"], "MEDIUM");
+    let steps = d["networkPath"]["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["componentType"], "AWS::EC2::Instance");
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["componentId"].as_str().unwrap().ends_with(&me)),
+        "the process holding the port is named: {steps:?}"
+    );
+    assert!(f["description"].as_str().unwrap().contains(&me));
+    let rid = f["resources"][0]["id"].as_str().unwrap().to_string();
+
+    // The agent's host listing and coverage.
+    let h = hosts(&url, &admin);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0]["resourceId"], rid);
+    assert!(h[0]["packages"].as_i64().unwrap() > 0 || !Path::new("/var/lib/dpkg/status").exists());
+    assert_eq!(h[0]["scanStatus"]["statusCode"], "ACTIVE");
+
+    // The port closes: its finding closes at the next inventory.
+    drop(listener);
+    wait_for("the closed port's finding to close", 30, || {
+        findings(&url, &admin, nr.clone()).into_iter().find(|f| {
+            f["networkReachabilityDetails"]["openPortRange"]["begin"] == port
+                && f["status"] == "CLOSED"
+        })
+    });
+
+    // The agent stops: after two missed one-second intervals the host is INACTIVE.
+    let _ = agent_proc.0.kill();
+    let _ = agent_proc.0.wait();
+    let cov = wait_for(
+        "the stopped host to become INACTIVE in ListCoverage",
+        30,
+        || {
+            let v = inspector(&url, &admin, "/coverage/list", json!({}));
+            v["coveredResources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["resourceId"] == rid && r["scanStatus"]["statusCode"] == "INACTIVE")
+                .cloned()
+        },
+    );
+    assert_eq!(cov["scanStatus"]["reason"], "STALE_INVENTORY");
+    assert_eq!(cov["resourceType"], "AWS_EC2_INSTANCE");
+    let stats = inspector(
+        &url,
+        &admin,
+        "/coverage/statistics/list",
+        json!({"groupBy": "SCAN_STATUS_REASON"}),
+    );
+    assert!(stats.to_string().contains("STALE_INVENTORY"), "{stats}");
+}
+
+#[test]
+fn dpkg_watch_and_spool_survive_a_server_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = advisory_db(dir.path());
+    let root = test_root(dir.path(), "fedcba9876543210fedcba9876543210");
+    let (srv, url) = server(&data, &db, "127.0.0.1:0");
+    let listen = url.trim_start_matches("http://").to_string();
+    let admin = admin_key(&data);
+    let tok = token(&data, &[]);
+    let state = dir.path().join("state");
+    // A long interval: every inventory after the first comes from the watch.
+    let _agent = agent(
+        &url,
+        &state,
+        &[
+            "--token",
+            &tok,
+            "--interval",
+            "3600",
+            "--root",
+            root.to_str().unwrap(),
+            "--paths",
+            "srv",
+        ],
+    );
+    let first = wait_for("the first inventory", 60, || {
+        hosts(&url, &admin)
+            .into_iter()
+            .find(|h| h["sequence"].as_i64() > Some(0))
+    });
+    let packages = first["packages"].as_i64().unwrap();
+    // The vulnerable crate under --paths is found.
+    let rf = wait_for("the Rust finding", 30, || {
+        findings(
+            &url,
+            &admin,
+            json!({"vulnerabilityId": [{"comparison": "EQUALS", "value": "CVE-2020-35875"}]}),
+        )
+        .into_iter()
+        .next()
+    });
+    assert_eq!(
+        rf["packageVulnerabilityDetails"]["vulnerablePackages"][0]["filePath"],
+        "srv/app/Cargo.lock"
+    );
+
+    // A package is installed: the watch reports it without any other action.
+    dpkg_install(&root, "scry-watch-one");
+    let second = wait_for("the inventory after the dpkg change", 30, || {
+        hosts(&url, &admin)
+            .into_iter()
+            .find(|h| h["packages"].as_i64() == Some(packages + 1))
+    });
+    assert!(second["sequence"].as_i64() > first["sequence"].as_i64());
+
+    // The server stops; another package is installed; the agent spools that inventory.
+    drop(srv);
+    dpkg_install(&root, "scry-watch-two");
+    let spooled = wait_for("the spooled inventory", 30, || {
+        let b = std::fs::read(state.join("spool.json")).ok()?;
+        let v: Value = serde_json::from_slice(&b).ok()?;
+        let names: Vec<&str> = v["push"]["inventory"]["packages"]
+            .as_array()?
+            .iter()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        names
+            .contains(&"scry-watch-two")
+            .then(|| v["sequence"].as_i64().unwrap())
+    });
+    // Retries keep failing while the server is down, and the spool stays.
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(state.join("spool.json").exists());
+
+    // The server comes back on the same data directory: the spooled inventory arrives.
+    let (_srv2, url2) = server(&data, &db, &listen);
+    assert_eq!(url2, url);
+    let third = wait_for("the spooled inventory to arrive", 60, || {
+        hosts(&url, &admin)
+            .into_iter()
+            .find(|h| h["sequence"].as_i64() == Some(spooled))
+    });
+    assert_eq!(third["packages"].as_i64(), Some(packages + 2));
+    wait_for("the delivered spool to be removed", 10, || {
+        (!state.join("spool.json").exists()).then_some(())
+    });
+
+    // The same sequence again (a re-send) is ignored and changes nothing.
+    let st: Value =
+        serde_json::from_slice(&std::fs::read(state.join("state.json")).unwrap()).unwrap();
+    let k = (
+        st["accessKeyId"].as_str().unwrap().to_string(),
+        st["secretAccessKey"].as_str().unwrap().to_string(),
+    );
+    let (status, v) = call(
+        &url,
+        &k,
+        "scry",
+        "POST",
+        "/scry/v1/inventories",
+        &json!({
+            "resourceType": "AWS_EC2_INSTANCE", "resourceId": st["resourceId"], "sequence": spooled - 1,
+            "host": {"listening": []}, "inventory": {"packages": []}
+        }),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert!(v["ignored"].as_str().unwrap().contains("not above"), "{v}");
+    let after = hosts(&url, &admin);
+    assert_eq!(after[0]["packages"].as_i64(), Some(packages + 2));
+    assert_eq!(after[0]["sequence"].as_i64(), Some(spooled));
+}
+
+#[test]
+fn open_ports_feed_the_inspector_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = advisory_db(dir.path());
+    let root = test_root(dir.path(), "00112233445566778899aabbccddeeff");
+    // The agent's own collection of the test root (with the vulnerable crate).
+    let out = scry(&[
+        "agent",
+        "--once",
+        "--print",
+        "--root",
+        root.to_str().unwrap(),
+        "--paths",
+        "srv",
+    ]);
+    let push: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_srv, url) = server(&data, &db, "127.0.0.1:0");
+    let admin = admin_key(&data);
+    let send = |id: &str, listening: Value| {
+        let mut p = push.clone();
+        p["resourceId"] = json!(id);
+        p["host"]["listening"] = listening;
+        p["sequence"] = json!(1);
+        let (status, v) = call(&url, &admin, "scry", "POST", "/scry/v1/inventories", &p);
+        assert_eq!(status, 200, "{v}");
+    };
+    send("i-0000000000000000a", json!([]));
+    send(
+        "i-0000000000000000b",
+        json!([{"protocol": "TCP", "address": "127.0.0.1", "port": 5432}]),
+    );
+    send(
+        "i-0000000000000000c",
+        json!([{"protocol": "TCP", "address": "10.0.0.5", "port": 443}]),
+    );
+    let score = |id: &str| {
+        let f = wait_for("the Rust finding", 30, || {
+            findings(
+                &url,
+                &admin,
+                json!({
+                    "resourceId": [{"comparison": "EQUALS", "value": id}],
+                    "vulnerabilityId": [{"comparison": "EQUALS", "value": "CVE-2020-35875"}]
+                }),
+            )
+            .into_iter()
+            .next()
+        });
+        let adj = f["inspectorScoreDetails"]["adjustedCvss"]["adjustments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        (f["inspectorScore"].as_f64().unwrap(), adj)
+    };
+    let (exposed, none) = score("i-0000000000000000c");
+    assert!(none.is_empty(), "{none:?}");
+    assert_eq!(exposed, 7.5);
+    for id in ["i-0000000000000000a", "i-0000000000000000b"] {
+        let (s, adj) = score(id);
+        assert!(s < exposed, "{id}: {s} is not below {exposed}");
+        assert!(
+            adj.iter()
+                .any(|a| a["metric"].as_str().unwrap().contains("AV")),
+            "{id}: the adjustment is shown: {adj:?}"
+        );
+    }
+    // Only ports on all interfaces are NETWORK_REACHABILITY findings: none here.
+    let nr = findings(
+        &url,
+        &admin,
+        json!({"findingType": [{"comparison": "EQUALS", "value": "NETWORK_REACHABILITY"}]}),
+    );
+    assert!(nr.is_empty(), "{nr:?}");
+}
