@@ -16,8 +16,8 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
-mod artifacts;
 mod agents;
+mod artifacts;
 pub mod criteria;
 mod filters;
 mod findings;
@@ -34,8 +34,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use accounts::*;
-pub use artifacts::*;
 pub use agents::*;
+pub use artifacts::*;
 pub use filters::*;
 pub use findings::*;
 pub use jobs::*;
