@@ -157,10 +157,7 @@ pub fn to_wire(
             vulnerable_packages: vec![wire::VulnerablePackage {
                 name: p.name.clone(),
                 version,
-                source_layer_hash: p
-                    .layer
-                    .clone()
-                    .filter(|l| l.len() == 71 && l.starts_with("sha256:")),
+                source_layer_hash: source_layer_hash(p),
                 epoch: epoch_n,
                 release,
                 arch: p.arch.clone(),
@@ -197,6 +194,13 @@ pub fn to_wire(
         }),
         epss: f.epss.as_ref().map(|e| wire::EpssDetails { score: e.epss }),
     }
+}
+
+/// The layer digest a package came from, when it is one (`sha256:` and 64 hex digits).
+pub fn source_layer_hash(p: &scry_inventory::Package) -> Option<String> {
+    p.layer
+        .clone()
+        .filter(|l| l.len() == 71 && l.starts_with("sha256:"))
 }
 
 /// The feed an advisory id comes from, named as Inspector names sources.

@@ -15,7 +15,8 @@ use scry_inventory::{is_os_cataloger, Inventory, Package};
 use scry_scan::report::{finding_id, to_wire, ResourceRef};
 use scry_scan::PackageFinding;
 use scry_store::{
-    InventoryRecord, MasterKey, NewFinding, ResourceInfo, ScanSummary, ScanWrite, Scope, Store,
+    InventoryRecord, MasterKey, NewFinding, ResourceInfo, ScanSummary, ScanWrite, Scope,
+    SharedPart, Store,
 };
 use scry_vulndb::{Loaded, ScoreContext, VulnDb};
 
@@ -40,6 +41,54 @@ pub struct Intel {
     pub loaded: Loaded,
     /// Per-package assessments made with this load (inventories share most packages).
     pub cache: scry_scan::AssessCache,
+    /// Per (package version, vulnerability) findings as the store takes them, less what is
+    /// each finding's own (see [`new_finding`]).
+    pub templates: Templates,
+}
+
+/// What every finding of one vulnerability on one package version carries alike: the store
+/// columns, the shared part (serialized and hashed once), and the vulnerable-package entry.
+#[derive(Debug)]
+pub struct Template {
+    finding: NewFinding,
+    vulnerable: scry_wire::VulnerablePackage,
+}
+
+/// (ecosystem matched in, name, version, source name, source version, cataloger, arch,
+/// vulnerability): everything of a package finding a [`Template`] depends on.
+type TemplateKey = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+);
+
+/// Templates made with one advisory load and the default score context. Bounded: cleared
+/// when it reaches [`Templates::LIMIT`] entries.
+#[derive(Debug, Default)]
+pub struct Templates {
+    map: Mutex<std::collections::HashMap<TemplateKey, Arc<Template>>>,
+}
+
+impl Templates {
+    pub const LIMIT: usize = 200_000;
+
+    fn get_or_make(&self, key: TemplateKey, make: impl FnOnce() -> Template) -> Arc<Template> {
+        if let Some(t) = self.map.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return t.clone();
+        }
+        let t = Arc::new(make());
+        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= Self::LIMIT {
+            m.clear();
+        }
+        m.insert(key, t.clone());
+        t
+    }
 }
 
 /// What a reload found.
@@ -174,6 +223,7 @@ impl Service {
             db,
             loaded,
             cache: Default::default(),
+            templates: Default::default(),
         }));
         let mut re = Reevaluation {
             generation,
@@ -239,46 +289,85 @@ impl Service {
             .map(|(pk, _, _)| *pk)
             .collect();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let mut summaries = Vec::new();
         let now = now_ms();
-        for chunk in todo.chunks(512) {
-            // Match in parallel (read-only); write the chunk in one transaction.
-            let parts: Vec<Result<Vec<ScanWrite>, ServiceError>> = std::thread::scope(|s| {
-                let handles: Vec<_> = chunk
-                    .chunks(chunk.len().div_ceil(threads).max(1))
-                    .map(|part| {
-                        let intel = &intel;
-                        let keyset = &keyset;
-                        let ids = &ids;
-                        s.spawn(move || {
-                            let mut out = Vec::with_capacity(part.len());
-                            for pk in part {
-                                if let Some(w) = self.reevaluation_of(intel, *pk, keyset, ids)? {
-                                    out.push(w);
-                                }
-                            }
-                            Ok(out)
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(ServiceError::Invalid(
-                                "a re-evaluation thread panicked".into(),
-                            ))
-                        })
-                    })
-                    .collect()
+        // A pipeline: chunks are matched in parallel (read-only) while the writer stores the
+        // chunk before, each in one transaction.
+        let summaries = std::thread::scope(|s| -> Result<Vec<ScanSummary>, ServiceError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ScanWrite>>(1);
+            let writer = s.spawn(move || -> Result<Vec<ScanSummary>, ServiceError> {
+                let mut out = Vec::new();
+                for writes in rx {
+                    let t = Instant::now();
+                    out.extend(self.store.write_scans(&writes, now)?);
+                    tracing::debug!(
+                        resources = writes.len(),
+                        ms = t.elapsed().as_secs_f64() * 1e3,
+                        "re-evaluation: chunk written"
+                    );
+                }
+                Ok(out)
             });
-            let mut writes = Vec::with_capacity(chunk.len());
-            for p in parts {
-                writes.extend(p?);
-            }
-            summaries.extend(self.store.write_scans(&writes, now)?);
-        }
+            let matched = (|| -> Result<(), ServiceError> {
+                for chunk in todo.chunks(256) {
+                    let writes = self.reevaluate_chunk(&intel, chunk, &keyset, &ids, threads)?;
+                    if tx.send(writes).is_err() {
+                        break; // the writer failed; its error is returned below
+                    }
+                }
+                Ok(())
+            })();
+            drop(tx);
+            let written = writer.join().unwrap_or_else(|_| {
+                Err(ServiceError::Invalid(
+                    "the re-evaluation writer panicked".into(),
+                ))
+            });
+            matched?;
+            written
+        })?;
         Ok((resources.len(), summaries))
+    }
+
+    /// Re-matches the stored inventories `pks` on `threads` threads.
+    fn reevaluate_chunk(
+        &self,
+        intel: &Intel,
+        pks: &[i64],
+        keys: &BTreeSet<&str>,
+        ids: &[u32],
+        threads: usize,
+    ) -> Result<Vec<ScanWrite>, ServiceError> {
+        let parts: Vec<Result<Vec<ScanWrite>, ServiceError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = pks
+                .chunks(pks.len().div_ceil(threads).max(1))
+                .map(|part| {
+                    s.spawn(move || {
+                        let mut out = Vec::with_capacity(part.len());
+                        for pk in part {
+                            if let Some(w) = self.reevaluation_of(intel, *pk, keys, ids)? {
+                                out.push(w);
+                            }
+                        }
+                        Ok(out)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ServiceError::Invalid(
+                            "a re-evaluation thread panicked".into(),
+                        ))
+                    })
+                })
+                .collect()
+        });
+        let mut writes = Vec::with_capacity(pks.len());
+        for p in parts {
+            writes.extend(p?);
+        }
+        Ok(writes)
     }
 
     /// The scan that re-matches, in one stored inventory, the packages under `keys` (whose
@@ -440,10 +529,10 @@ impl Service {
                 .as_deref()
                 .and_then(|d| serde_json::from_str(d).ok()),
         };
-        let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        let templates = default_ctx.then_some(&intel.templates);
         let mut out = Vec::with_capacity(a.findings.len());
         for pf in &a.findings {
-            out.push(new_finding(inv, pf, &rref, epoch));
+            out.push(new_finding(inv, pf, &rref, templates));
         }
         Ok(out)
     }
@@ -649,34 +738,92 @@ mod erased {
     }
 }
 
+/// A package finding as the store takes it: the template of its (package version,
+/// vulnerability) — from `templates` when given, so that what many resources share is built,
+/// serialized and hashed once per advisory load — plus what is its own (identity, ARN, path,
+/// layer, the resource it is on).
 fn new_finding(
     inv: &Inventory,
     pf: &PackageFinding,
     res: &ResourceRef,
-    epoch: chrono::DateTime<chrono::Utc>,
+    templates: Option<&Templates>,
 ) -> NewFinding {
-    let w = to_wire(pf, res, epoch, epoch);
-    let f = &pf.finding;
     let p = &pf.package;
-    let key = finding_id(
+    let t = match templates {
+        Some(c) => c.get_or_make(
+            (
+                scry_scan::query_ecosystem(inv, p)
+                    .unwrap_or(&p.ecosystem)
+                    .to_string(),
+                p.name.clone(),
+                p.version.clone(),
+                p.source_name.clone(),
+                p.source_version.clone(),
+                p.found_by.clone(),
+                p.arch.clone(),
+                pf.finding.vulnerability_id.clone(),
+            ),
+            || template(pf, res),
+        ),
+        None => Arc::new(template(pf, res)),
+    };
+    let mut f = t.finding.clone();
+    f.key = finding_id(
         &res.account,
         &res.id,
-        &f.vulnerability_id,
+        &pf.finding.vulnerability_id,
         &p.name,
         &p.location,
     );
-    let vp = w
+    f.arn = scry_wire::finding_arn(&res.region, &res.account, &f.key);
+    f.pkg_path = p.location.clone();
+    f.layer_hash = p.layer.clone();
+    f.component_key = package_component(inv, p);
+    let mut vulnerable = t.vulnerable.clone();
+    vulnerable.file_path = Some(p.location.clone());
+    vulnerable.source_layer_hash = scry_scan::report::source_layer_hash(p);
+    let resource = scry_wire::Resource {
+        ty: res.ty.clone(),
+        id: res.id.clone(),
+        partition: Some("aws".into()),
+        region: Some(res.region.clone()),
+        tags: Default::default(),
+        details: res.details.clone(),
+    };
+    f.body = scry_wire::own_part_json(&f.arn, &res.account, &[resource], &[vulnerable], None);
+    f
+}
+
+/// The part of a package finding that does not depend on which resource or path it is on.
+fn template(pf: &PackageFinding, res: &ResourceRef) -> Template {
+    let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    let mut w = to_wire(pf, res, epoch, epoch);
+    let f = &pf.finding;
+    let p = &pf.package;
+    let vulnerable = w
         .package_vulnerability_details
-        .as_ref()
-        .and_then(|d| d.vulnerable_packages.first());
+        .as_mut()
+        .and_then(|d| d.vulnerable_packages.pop())
+        .unwrap_or_else(|| scry_wire::VulnerablePackage {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            source_layer_hash: None,
+            epoch: None,
+            release: None,
+            arch: p.arch.clone(),
+            package_manager: None,
+            file_path: None,
+            fixed_in_version: None,
+            remediation: None,
+        });
     let source = w
         .package_vulnerability_details
         .as_ref()
         .map(|d| d.source.clone())
         .unwrap_or_default();
-    let mut out = NewFinding {
-        key,
-        arn: w.finding_arn.clone(),
+    let finding = NewFinding {
+        key: String::new(),
+        arn: String::new(),
         finding_type: w.ty.clone(),
         vulnerability_id: f.vulnerability_id.clone(),
         related: f.aliases.clone(),
@@ -690,22 +837,22 @@ fn new_finding(
         exploit_available: w.exploit_available.clone().unwrap_or_else(|| "NO".into()),
         title: w.title.clone().unwrap_or_default(),
         pkg_name: p.name.clone(),
-        pkg_version: vp.map_or_else(|| p.version.clone(), |v| v.version.clone()),
-        pkg_epoch: vp.and_then(|v| v.epoch),
-        pkg_release: vp.and_then(|v| v.release.clone()),
+        pkg_version: vulnerable.version.clone(),
+        pkg_epoch: vulnerable.epoch,
+        pkg_release: vulnerable.release.clone(),
         pkg_arch: p.arch.clone(),
-        pkg_path: p.location.clone(),
-        layer_hash: p.layer.clone(),
-        component_key: package_component(inv, p),
+        pkg_path: String::new(),
+        layer_hash: None,
+        component_key: String::new(),
         body: Vec::new(),
-        shared: None,
+        // Stored split: what many findings share is kept once.
+        shared: Some(SharedPart::new(w.split().1)),
         sealed: None,
     };
-    // Stored split: what many findings share is kept once.
-    let (own, shared) = w.split();
-    out.body = own;
-    out.shared = Some(shared);
-    out
+    Template {
+        finding,
+        vulnerable,
+    }
 }
 
 /// Tags given as `key=value` strings.

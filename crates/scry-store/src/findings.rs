@@ -72,10 +72,29 @@ pub struct NewFinding {
     pub component_key: String,
     /// The API's finding object (JSON), or its own part when `shared` is given.
     pub body: Vec<u8>,
-    /// The part of the object many findings share (JSON), kept once per distinct content.
-    pub shared: Option<Vec<u8>>,
+    /// The part of the object many findings share, kept once per distinct content.
+    pub shared: Option<SharedPart>,
     /// The bodies hashed and compressed ahead of the write (see [`ScanWrite::seal`]).
     pub sealed: Option<Sealed>,
+}
+
+/// The part of a finding's object that many findings share (JSON), hashed once however many
+/// findings carry it (cloning it shares the bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedPart {
+    hash: [u8; 16],
+    json: std::sync::Arc<Vec<u8>>,
+}
+
+impl SharedPart {
+    pub fn new(json: Vec<u8>) -> SharedPart {
+        let mut hash = [0u8; 16];
+        hash.copy_from_slice(&Sha256::digest(&json)[..16]);
+        SharedPart {
+            hash,
+            json: std::sync::Arc::new(json),
+        }
+    }
 }
 
 /// Bodies as the store keeps them: the content hash, the compressed own body, and the
@@ -85,29 +104,23 @@ pub struct NewFinding {
 pub struct Sealed {
     hash: String,
     compressed: Vec<u8>,
-    /// (SHA-256 of the shared JSON, first 16 bytes; the JSON), compressed by the writer only
-    /// when that content is not stored yet.
-    shared: Option<([u8; 16], Vec<u8>)>,
+    /// Compressed by the writer only when that content is not stored yet.
+    shared: Option<SharedPart>,
 }
 
 impl Sealed {
     /// A finding's bodies: the content hash is the first 16 bytes of SHA-256 over both.
-    fn of(body: &[u8], shared: Option<&[u8]>) -> Sealed {
-        let shared = shared.map(|j| {
-            let mut h = [0u8; 16];
-            h.copy_from_slice(&Sha256::digest(j)[..16]);
-            (h, j.to_vec())
-        });
+    fn of(body: &[u8], shared: Option<&SharedPart>) -> Sealed {
         let mut content = Sha256::new();
         content.update(body);
-        if let Some((h, _)) = &shared {
+        if let Some(s) = shared {
             content.update([0xff]);
-            content.update(h);
+            content.update(s.hash);
         }
         Sealed {
             hash: hex::encode(&content.finalize()[..16]),
             compressed: compress_small(body),
-            shared,
+            shared: shared.cloned(),
         }
     }
 
@@ -126,7 +139,7 @@ impl NewFinding {
     fn sealed(&self) -> std::borrow::Cow<'_, Sealed> {
         match &self.sealed {
             Some(s) => std::borrow::Cow::Borrowed(s),
-            None => std::borrow::Cow::Owned(Sealed::of(&self.body, self.shared.as_deref())),
+            None => std::borrow::Cow::Owned(Sealed::of(&self.body, self.shared.as_ref())),
         }
     }
 }
@@ -182,7 +195,7 @@ impl ScanWrite {
     pub fn seal(&mut self) {
         for f in &mut self.findings {
             if f.sealed.is_none() {
-                f.sealed = Some(Sealed::of(&f.body, f.shared.as_deref()));
+                f.sealed = Some(Sealed::of(&f.body, f.shared.as_ref()));
                 f.body = Vec::new();
                 f.shared = None;
             }
@@ -522,7 +535,8 @@ impl Store {
         Ok(Some((res, decompress("inventory", &body)?)))
     }
 
-    /// A stored inventory for re-evaluation: its resource, its decompressed body, and the byte
+    /// A stored inventory for re-evaluation: its resource (without tags), its decompressed
+    /// body, and the byte
     /// ranges of part 0 and of the parts that name any of `keys` (see
     /// [`InventoryRecord::parts`]) — `None` when the inventory was stored without parts,
     /// and the whole body must be read.
@@ -545,7 +559,16 @@ impl Store {
         let Some((body, parts)) = row else {
             return Ok(None);
         };
-        let Some(res) = self.resource_by_pk(pk)? else {
+        // Without its tags: a re-evaluation keeps them as they are.
+        let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources r WHERE r.pk = ?1");
+        let Some(res) = self
+            .read()
+            .prepare_cached(&sql)
+            .doing("reading a resource")?
+            .query_row([pk], resource_row)
+            .optional()
+            .doing("reading a resource")?
+        else {
             return Ok(None);
         };
         let body = decompress("inventory", &body)?;
@@ -792,6 +815,8 @@ fn write_scans_in(
 ) -> Result<Vec<ScanSummary>, StoreError> {
     let mut out = Vec::with_capacity(scans.len());
     let mut rules: HashMap<String, Vec<Criteria>> = HashMap::new();
+    // Shared parts known to be stored (many findings of a batch carry the same ones).
+    let mut texts: HashSet<[u8; 16]> = HashSet::new();
     // Findings opened here are numbered here (the ARN carries the number; see `numbered_arn`).
     let mut next_id: i64 = tx
         .query_row("SELECT coalesce(max(id), 0) + 1 FROM findings", [], |r| {
@@ -803,7 +828,7 @@ fn write_scans_in(
         if let Some(inv) = &scan.inventory {
             write_inventory(tx, pk, inv, known, added)?;
         }
-        let mut summary = reconcile_findings(tx, pk, scan, now, &mut next_id)?;
+        let mut summary = reconcile_findings(tx, pk, scan, now, &mut next_id, &mut texts)?;
         let account = &scan.resource.account_id;
         if !rules.contains_key(account) {
             rules.insert(account.clone(), suppression_rules(tx, account)?);
@@ -1119,20 +1144,35 @@ fn reconcile_findings(
     scan: &ScanWrite,
     now: i64,
     next_id: &mut i64,
+    texts: &mut HashSet<[u8; 16]>,
 ) -> Result<ScanSummary, StoreError> {
     let mut stored: Vec<Stored> = Vec::new();
+    // Severity ranks as stored: an update that leaves the rank alone must not touch the
+    // severity index (SQLite rewrites an index entry whenever its column is assigned).
+    let mut ranks: HashMap<i64, i64> = HashMap::new();
     {
-        let mut st = tx
-            .prepare_cached(
-                "SELECT id, finding_key, status, updated_at, content_hash, component_key FROM findings WHERE resource_pk = ?1",
-            )
-            .doing("reading stored findings")?;
-        let scope: Option<HashSet<&str>> = match &scan.scope {
-            Scope::All => None,
-            Scope::Components(keys) => Some(keys.iter().map(String::as_str).collect()),
+        // A re-evaluation reads only the findings on the components it speaks for; the list
+        // of keys is padded to a multiple of 8 so that few statement shapes are cached.
+        let (sql, params): (String, Vec<&str>) = match &scan.scope {
+            Scope::All => (String::new(), Vec::new()),
+            Scope::Components(keys) if keys.is_empty() => (" AND 1 = 0".into(), Vec::new()),
+            Scope::Components(keys) => {
+                let n = keys.len().div_ceil(8) * 8;
+                let mut params: Vec<&str> = keys.iter().map(String::as_str).collect();
+                params.resize(n, keys[0].as_str());
+                let marks = vec!["?"; n].join(", ");
+                (format!(" AND component_key IN ({marks})"), params)
+            }
         };
+        let mut st = tx
+            .prepare_cached(&format!(
+                "SELECT id, finding_key, status, updated_at, content_hash, severity_rank FROM findings WHERE resource_pk = ?{sql}"
+            ))
+            .doing("reading stored findings")?;
+        let args = std::iter::once(&pk as &dyn rusqlite::ToSql)
+            .chain(params.iter().map(|p| p as &dyn rusqlite::ToSql));
         let rows = st
-            .query_map([pk], |r| {
+            .query_map(rusqlite::params_from_iter(args), |r| {
                 Ok((
                     Stored {
                         id: r.get(0)?,
@@ -1141,18 +1181,14 @@ fn reconcile_findings(
                         updated_at: r.get(3)?,
                         content_hash: r.get(4)?,
                     },
-                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(5)?,
                 ))
             })
             .doing("reading stored findings")?;
         for row in rows {
-            let (s, component) = row.doing("reading stored findings")?;
-            if scope
-                .as_ref()
-                .is_none_or(|k| k.contains(component.as_str()))
-            {
-                stored.push(s);
-            }
+            let (s, rank) = row.doing("reading stored findings")?;
+            ranks.insert(s.id, rank);
+            stored.push(s);
         }
     }
     let sealed: Vec<_> = scan.findings.iter().map(NewFinding::sealed).collect();
@@ -1215,14 +1251,22 @@ fn reconcile_findings(
                     now,
                     sealed[new].hash,
                     sealed[new].compressed,
-                    write_text(tx, &sealed[new])?,
+                    write_text(tx, &sealed[new], texts)?,
                     id
                 ])
                 .doing("opening a finding")?;
                 summary.opened += 1;
             }
             Step::Reopen { id, new, fresh } => {
-                update_content(tx, id, &scan.findings[new], &sealed[new], now)?;
+                update_content(
+                    tx,
+                    id,
+                    &scan.findings[new],
+                    &sealed[new],
+                    now,
+                    texts,
+                    ranks.get(&id).copied(),
+                )?;
                 tx.execute(
                     "UPDATE findings SET status = 'ACTIVE', last_observed_at = ?2,
                         first_observed_at = CASE WHEN ?3 THEN ?2 ELSE first_observed_at END
@@ -1234,7 +1278,15 @@ fn reconcile_findings(
             }
             Step::Refresh { id, new, changed } => {
                 if changed {
-                    update_content(tx, id, &scan.findings[new], &sealed[new], now)?;
+                    update_content(
+                        tx,
+                        id,
+                        &scan.findings[new],
+                        &sealed[new],
+                        now,
+                        texts,
+                        ranks.get(&id).copied(),
+                    )?;
                     summary.updated += 1;
                 } else {
                     summary.unchanged += 1;
@@ -1268,12 +1320,20 @@ fn update_content(
     f: &NewFinding,
     sealed: &Sealed,
     now: i64,
+    texts: &mut HashSet<[u8; 16]>,
+    stored_rank: Option<i64>,
 ) -> Result<(), StoreError> {
+    if stored_rank != Some(f.severity_rank) {
+        tx.prepare_cached("UPDATE findings SET severity_rank = ?2 WHERE id = ?1")
+            .doing("updating a finding")?
+            .execute(rusqlite::params![id, f.severity_rank])
+            .doing("updating a finding")?;
+    }
     tx.prepare_cached(
-        "UPDATE findings SET related = ?2, vulnerability_source = ?3, severity = ?4, severity_rank = ?5,
-            inspector_score = ?6, epss = ?7, vendor_severity = ?8, fix_available = ?9, exploit_available = ?10,
-            title = ?11, pkg_version = ?12, pkg_epoch = ?13, pkg_release = ?14, pkg_arch = ?15, layer_hash = ?16,
-            component_key = ?17, content_hash = ?18, body = ?19, updated_at = ?20, text_hash = ?21
+        "UPDATE findings SET related = ?2, vulnerability_source = ?3, severity = ?4,
+            inspector_score = ?5, epss = ?6, vendor_severity = ?7, fix_available = ?8, exploit_available = ?9,
+            title = ?10, pkg_version = ?11, pkg_epoch = ?12, pkg_release = ?13, pkg_arch = ?14, layer_hash = ?15,
+            component_key = ?16, content_hash = ?17, body = ?18, updated_at = ?19, text_hash = ?20
          WHERE id = ?1",
     )
     .doing("updating a finding")?
@@ -1282,7 +1342,6 @@ fn update_content(
         criteria::multi(&f.related).unwrap_or_default(),
         f.vulnerability_source,
         f.severity,
-        f.severity_rank,
         f.inspector_score,
         f.epss,
         f.vendor_severity,
@@ -1298,26 +1357,37 @@ fn update_content(
         sealed.hash,
         sealed.compressed,
         now,
-        write_text(tx, sealed)?
+        write_text(tx, sealed, texts)?
     ])
     .doing("updating a finding")?;
     Ok(())
 }
 
-/// Stores a finding's shared part unless that content is stored already; its key.
-fn write_text(tx: &Transaction<'_>, sealed: &Sealed) -> Result<Option<[u8; 16]>, StoreError> {
-    let Some((hash, json)) = &sealed.shared else {
+/// Stores a finding's shared part unless that content is stored already (`known`: hashes
+/// this transaction has seen stored); its key.
+fn write_text(
+    tx: &Transaction<'_>,
+    sealed: &Sealed,
+    known: &mut HashSet<[u8; 16]>,
+) -> Result<Option<[u8; 16]>, StoreError> {
+    let Some(SharedPart { hash, json }) = &sealed.shared else {
         return Ok(None);
     };
-    let known = tx
+    if !known.insert(*hash) {
+        return Ok(Some(*hash));
+    }
+    let stored = tx
         .prepare_cached("SELECT 1 FROM finding_texts WHERE hash = ?1")
         .doing("reading finding texts")?
         .exists([&hash[..]])
         .doing("reading finding texts")?;
-    if !known {
+    if !stored {
         tx.prepare_cached("INSERT INTO finding_texts (hash, body) VALUES (?1, ?2)")
             .doing("writing a finding text")?
-            .execute(rusqlite::params![&hash[..], compress_small(json)])
+            .execute(rusqlite::params![
+                &hash[..],
+                compress_small(json.as_slice())
+            ])
             .doing("writing a finding text")?;
     }
     Ok(Some(*hash))

@@ -3,7 +3,9 @@
 //! that carry their id, and are found by ARN; new scans write beside them.
 
 use scry_store::criteria::Criteria;
-use scry_store::{FindingQuery, NewFinding, ResourceInfo, ScanWrite, Scope, SortField, Store};
+use scry_store::{
+    FindingQuery, NewFinding, ResourceInfo, ScanWrite, Scope, SharedPart, SortField, Store,
+};
 
 const V1: &str = include_str!("fixtures/schema_v1.sql");
 
@@ -81,7 +83,9 @@ fn a_version_1_store_is_migrated_and_read() {
         severity: "LOW".into(),
         severity_rank: 1,
         body: br#"{"findingArn":"x","awsAccountId":"111122223333","resources":[]}"#.to_vec(),
-        shared: Some(br#"{"severity":"LOW","description":"shared text"}"#.to_vec()),
+        shared: Some(SharedPart::new(
+            br#"{"severity":"LOW","description":"shared text"}"#.to_vec(),
+        )),
         ..Default::default()
     };
     let mut write = ScanWrite {

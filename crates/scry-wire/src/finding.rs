@@ -50,16 +50,49 @@ pub struct Finding {
 }
 
 /// What of a finding is its own when stored split (see [`Finding::split`]).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct OwnPart {
     finding_arn: String,
     aws_account_id: String,
     resources: Vec<Resource>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     vulnerable_packages: Vec<VulnerablePackage>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     network_reachability_details: Option<serde_json::Value>,
+}
+
+/// [`OwnPart`] as written, from borrowed parts.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OwnPartRef<'a> {
+    finding_arn: &'a str,
+    aws_account_id: &'a str,
+    resources: &'a [Resource],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    vulnerable_packages: &'a [VulnerablePackage],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network_reachability_details: Option<&'a serde_json::Value>,
+}
+
+/// The JSON of a finding's own part (see [`Finding::split`]) from its members, for callers
+/// that keep the shared part of many findings once and make only this per finding.
+pub fn own_part_json(
+    finding_arn: &str,
+    aws_account_id: &str,
+    resources: &[Resource],
+    vulnerable_packages: &[VulnerablePackage],
+    network_reachability_details: Option<&serde_json::Value>,
+) -> Vec<u8> {
+    // Serializing these plain shapes cannot fail (string keys, finite numbers).
+    serde_json::to_vec(&OwnPartRef {
+        finding_arn,
+        aws_account_id,
+        resources,
+        vulnerable_packages,
+        network_reachability_details,
+    })
+    .unwrap_or_default()
 }
 
 impl Finding {
@@ -68,22 +101,24 @@ impl Finding {
     /// finding of the same advisory on the same package version carries alike and a store
     /// can keep once. [`Finding::join`] puts them back together.
     pub fn split(mut self) -> (Vec<u8>, Vec<u8>) {
-        let own = OwnPart {
-            finding_arn: std::mem::take(&mut self.finding_arn),
-            aws_account_id: std::mem::take(&mut self.aws_account_id),
-            resources: std::mem::take(&mut self.resources),
-            vulnerable_packages: self
-                .package_vulnerability_details
-                .as_mut()
-                .map(|d| std::mem::take(&mut d.vulnerable_packages))
-                .unwrap_or_default(),
-            network_reachability_details: self.network_reachability_details.take(),
-        };
+        let vulnerable = self
+            .package_vulnerability_details
+            .as_mut()
+            .map(|d| std::mem::take(&mut d.vulnerable_packages))
+            .unwrap_or_default();
+        let own = own_part_json(
+            &self.finding_arn,
+            &self.aws_account_id,
+            &self.resources,
+            &vulnerable,
+            self.network_reachability_details.as_ref(),
+        );
+        self.finding_arn.clear();
+        self.aws_account_id.clear();
+        self.resources.clear();
+        self.network_reachability_details = None;
         // Serializing these plain shapes cannot fail (string keys, finite numbers).
-        (
-            serde_json::to_vec(&own).unwrap_or_default(),
-            serde_json::to_vec(&self).unwrap_or_default(),
-        )
+        (own, serde_json::to_vec(&self).unwrap_or_default())
     }
 
     /// The finding from what [`Finding::split`] made, or from a whole finding's JSON when
