@@ -3,86 +3,47 @@
 //! host's network context in the Inspector-style score, sequence numbers, the package
 //! database watch, the spool across a server restart, and missed-interval coverage.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
+
+use common::{shared, start_server_quietly, Killed as Proc};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "111122223333";
 
-fn shared(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel);
-    assert!(p.exists(), "{} is missing", p.display());
-    p
-}
-
 fn scry_raw(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scry"))
-        .args(args)
-        .env_remove("SCRY_DB")
-        .env_remove("SCRY_SERVER")
-        .env_remove("SCRY_AGENT_TOKEN")
-        .output()
-        .expect("scry runs")
+    common::scry_raw(args, &[])
 }
 
 fn scry(args: &[&str]) -> Output {
-    let out = scry_raw(args);
-    assert!(
-        out.status.success(),
-        "scry {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A child process killed when the test ends.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    common::scry(args, &[])
 }
 
 /// Starts `scry server` on `listen` and returns it with its URL.
 fn server(data: &Path, db: &Path, listen: &str) -> (Proc, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scry"))
-        .args([
-            "server",
-            "--poll-seconds",
-            "1",
-            "--agent-missed-intervals",
-            "2",
-        ])
-        .args(["--listen", listen])
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--db")
-        .arg(db)
-        .env("SCRY_LOG", "warn")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("scry server starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("scry server printed its address")
-            .unwrap();
-        if let Some(u) = line.strip_prefix("scry server listening on ") {
-            break u.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (Proc(child), url)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scry"));
+    cmd.args([
+        "server",
+        "--poll-seconds",
+        "1",
+        "--agent-missed-intervals",
+        "2",
+    ])
+    .args(["--listen", listen])
+    .arg("--data-dir")
+    .arg(data)
+    .arg("--db")
+    .arg(db)
+    .env("SCRY_LOG", "warn");
+    start_server_quietly(&mut cmd)
+}
+
+fn admin_key(data: &Path) -> (String, String) {
+    common::key(data, ACCOUNT, "admin")
 }
 
 /// A small real advisory database: RustSec (CVSS vectors) and Alpine's secdb.
@@ -96,26 +57,6 @@ fn advisory_db(dir: &Path) -> PathBuf {
         db.to_str().unwrap(),
     ]);
     db
-}
-
-fn admin_key(data: &Path) -> (String, String) {
-    let out = scry(&[
-        "keys",
-        "create",
-        "--account",
-        ACCOUNT,
-        "--role",
-        "admin",
-        "--format",
-        "json",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (
-        v["accessKeyId"].as_str().unwrap().into(),
-        v["secretAccessKey"].as_str().unwrap().into(),
-    )
 }
 
 fn token(data: &Path, extra: &[&str]) -> String {

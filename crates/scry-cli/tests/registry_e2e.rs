@@ -9,12 +9,14 @@
 //! Needs: docker-registry, mmdebstrap (+ uidmap when not root), umoci, skopeo — `.ci/run`
 //! installs them; when one is missing the test says so and skips.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{have, server_command, sh, shared, start_server, Killed};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "111122223333";
@@ -23,57 +25,14 @@ const ACCOUNT: &str = "111122223333";
 const VULNERABLE: (&str, &str) = ("PyYAML", "5.3.1");
 const FIXED: (&str, &str) = ("PyYAML", "6.0.1");
 
-fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel)
+fn scry(args: &[&str]) -> Vec<u8> {
+    common::scry(args, &[]).stdout
 }
 
 fn work() -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scry-registry-e2e");
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn scry(args: &[&str]) -> Vec<u8> {
-    let out = Command::new(env!("CARGO_BIN_EXE_scry"))
-        .args(args)
-        .env_remove("SCRY_DB")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "scry {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// The log line without terminal colour codes.
@@ -289,28 +248,8 @@ fn images_pushed_to_a_real_registry_are_scanned_from_its_notifications() {
     .unwrap();
 
     // scry server, with its log kept for the layer-cache check.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scry"))
-        .args(["server", "--listen", "127.0.0.1:0", "--poll-seconds", "1"])
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--db")
-        .arg(&db)
-        .env("SCRY_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let _server = Killed(child);
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("scry server printed its address")
-            .unwrap();
-        if let Some(u) = line.strip_prefix("scry server listening on ") {
-            break u.trim().to_string();
-        }
-    };
+    let (_server, url, lines) =
+        start_server(server_command(&data, &db, &[]).env("SCRY_LOG", "info"));
     let log = Arc::new(Mutex::new(Vec::<String>::new()));
     {
         let log = log.clone();

@@ -2,93 +2,17 @@
 //! installs them): real advisories, real inventories pushed with `scry scan --server`, SigV4
 //! keys made with `scry keys create`.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
+use std::path::Path;
+use std::process::Command;
+
+use common::{key, scry, server_command, shared, start_server_quietly, Killed};
 use serde_json::Value;
 
-fn shared(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel);
-    assert!(p.exists(), "{} is missing", p.display());
-    p
-}
-
-fn scry(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_scry"))
-        .args(args)
-        .envs(env.iter().copied())
-        .env_remove("SCRY_DB")
-        .output()
-        .expect("scry runs");
-    assert!(
-        out.status.success(),
-        "scry {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts `scry server` on a free port and returns it with its URL.
-fn start(data: &Path, db: &Path) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scry"))
-        .args(["server", "--listen", "127.0.0.1:0", "--poll-seconds", "1"])
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--db")
-        .arg(db)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("scry server starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("scry server printed its address")
-            .unwrap();
-        if let Some(u) = line.strip_prefix("scry server listening on ") {
-            break u.trim().to_string();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (Server(child), url)
-}
-
-fn key(data: &Path, account: &str, role: &str) -> (String, String) {
-    let out = scry(
-        &[
-            "keys",
-            "create",
-            "--account",
-            account,
-            "--role",
-            role,
-            "--format",
-            "json",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        &[],
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (
-        v["accessKeyId"].as_str().unwrap().to_string(),
-        v["secretAccessKey"].as_str().unwrap().to_string(),
-    )
+fn start(data: &Path, db: &Path) -> (Killed, String) {
+    start_server_quietly(&mut server_command(data, db, &[]))
 }
 
 /// The AWS CLI exactly as a user types it (plus endpoint and credentials).

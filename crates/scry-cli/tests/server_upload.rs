@@ -9,115 +9,18 @@
 //! skopeo for the image part (skipped with a message when they are missing). `.ci/run`
 //! installs them all.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{have, key, scry, scry_raw, server_command, sh, shared, start_server_quietly, Killed};
 use serde_json::Value;
 
-fn shared(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel);
-    assert!(p.exists(), "{} is missing", p.display());
-    p
-}
-
-fn scry_raw(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scry"))
-        .args(args)
-        .envs(env.iter().copied())
-        .env_remove("SCRY_DB")
-        .output()
-        .expect("scry runs")
-}
-
-fn scry(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let out = scry_raw(args, env);
-    assert!(
-        out.status.success(),
-        "scry {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn sh(cmd: &str) {
-    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts `scry server` with an 8 MiB upload cap.
-fn start(data: &Path, db: &Path) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scry"))
-        .args(["server", "--listen", "127.0.0.1:0", "--poll-seconds", "1"])
-        .args(["--max-upload-mib", "8"])
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--db")
-        .arg(db)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("scry server starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("scry server printed its address")
-            .unwrap();
-        if let Some(u) = line.strip_prefix("scry server listening on ") {
-            break u.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (Server(child), url)
-}
-
-fn key(data: &Path, account: &str, role: &str) -> (String, String) {
-    let out = scry(
-        &[
-            "keys",
-            "create",
-            "--account",
-            account,
-            "--role",
-            role,
-            "--format",
-            "json",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        &[],
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (
-        v["accessKeyId"].as_str().unwrap().to_string(),
-        v["secretAccessKey"].as_str().unwrap().to_string(),
-    )
+fn start(data: &Path, db: &Path) -> (Killed, String) {
+    start_server_quietly(&mut server_command(data, db, &["--max-upload-mib", "8"]))
 }
 
 fn env(k: &(String, String)) -> [(&'static str, String); 2] {
