@@ -47,6 +47,8 @@ pub struct ServerReport {
     pub reevaluation_advisories: usize,
     pub reevaluation_import_seconds: f64,
     pub reevaluation_seconds: f64,
+    /// Process CPU time (all threads) the re-evaluation took.
+    pub reevaluation_cpu_seconds: f64,
     pub reevaluation_resources: usize,
     pub reevaluation_changed_packages: usize,
     pub store_bytes: u64,
@@ -378,8 +380,10 @@ pub fn server(
     VulnDb::create(&db_path)?.import(&[changed_dir], chrono::Utc::now(), &mut |_| {})?;
     let import_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
+    let cpu = crate::mem::cpu_seconds();
     let re = svc.refresh_intel()?.context("the change was noticed")?;
     let re_s = t.elapsed().as_secs_f64();
+    let re_cpu = crate::mem::cpu_seconds() - cpu;
     let store_bytes = ["scry.db", "scry.db-wal"]
         .iter()
         .filter_map(|f| std::fs::metadata(dir.path().join("data").join(f)).ok())
@@ -405,6 +409,7 @@ pub fn server(
         reevaluation_advisories: n,
         reevaluation_import_seconds: import_s,
         reevaluation_seconds: re_s,
+        reevaluation_cpu_seconds: re_cpu,
         reevaluation_resources: re.resources,
         reevaluation_changed_packages: re.changed_packages,
         store_bytes,

@@ -12,6 +12,8 @@ pub mod report;
 pub mod sarif;
 pub mod table;
 
+use std::sync::Arc;
+
 use scry_collect::Catalog;
 use scry_inventory::{is_os_cataloger, Diagnostic, Inventory, Package};
 use scry_match::Query;
@@ -75,23 +77,36 @@ pub fn query_ecosystem<'a>(inv: &'a Inventory, p: &'a Package) -> Option<&'a str
 /// advisory database load. Bounded: cleared when it reaches [`AssessCache::LIMIT`] entries.
 #[derive(Debug, Default)]
 pub struct AssessCache {
-    map: std::sync::Mutex<std::collections::HashMap<CacheKey, scry_vulndb::Assessment>>,
+    map: std::sync::Mutex<std::collections::HashMap<u128, Arc<scry_vulndb::Assessment>>>,
+    /// Two independent hashers: a key is 128 bits of the query (no copies of its strings).
+    hashers: (std::hash::RandomState, std::hash::RandomState),
 }
-
-type CacheKey = (String, String, String, Option<String>, Option<String>);
 
 impl AssessCache {
     pub const LIMIT: usize = 200_000;
 
-    fn get(&self, k: &CacheKey) -> Option<scry_vulndb::Assessment> {
+    fn key(&self, q: &Query<'_>) -> u128 {
+        use std::hash::BuildHasher;
+        let parts = (
+            q.ecosystem,
+            q.name,
+            q.version,
+            q.source_name,
+            q.source_version,
+        );
+        (u128::from(self.hashers.0.hash_one(parts)) << 64)
+            | u128::from(self.hashers.1.hash_one(parts))
+    }
+
+    fn get(&self, k: u128) -> Option<Arc<scry_vulndb::Assessment>> {
         self.map
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(k)
+            .get(&k)
             .cloned()
     }
 
-    fn put(&self, k: CacheKey, a: scry_vulndb::Assessment) {
+    fn put(&self, k: u128, a: Arc<scry_vulndb::Assessment>) {
         let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() >= Self::LIMIT {
             m.clear();
@@ -133,26 +148,18 @@ pub fn assess_cached(
             source_name: p.source_name.as_deref(),
             source_version: p.source_version.as_deref(),
         };
-        let key = cache.map(|_| {
-            (
-                ecosystem.to_string(),
-                p.name.clone(),
-                p.version.clone(),
-                p.source_name.clone(),
-                p.source_version.clone(),
-            )
-        });
-        let cached = match (cache, &key) {
+        let key = cache.map(|c| c.key(&q));
+        let cached = match (cache, key) {
             (Some(c), Some(k)) => c.get(k),
             _ => None,
         };
         let a = match cached {
             Some(a) => a,
             None => {
-                let a = db.assess(loaded, &q, ctx).map_err(|source| ScanError::Db {
+                let a = Arc::new(db.assess(loaded, &q, ctx).map_err(|source| ScanError::Db {
                     package: format!("{} {}", p.name, p.version),
                     source,
-                })?;
+                })?);
                 if let (Some(c), Some(k)) = (cache, key) {
                     c.put(k, a.clone());
                 }
@@ -160,13 +167,13 @@ pub fn assess_cached(
             }
         };
         out.packages_matched += 1;
-        if let Some(e) = a.version_error {
+        if let Some(e) = &a.version_error {
             out.diagnostics.push(Diagnostic {
                 location: p.location.clone(),
                 reason: format!("{} {} ({ecosystem}): {e}", p.name, p.version),
             });
         }
-        for f in a.findings {
+        for f in a.findings.iter().cloned() {
             out.findings.push(PackageFinding {
                 package: p.clone(),
                 finding: f,

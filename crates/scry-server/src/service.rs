@@ -54,30 +54,37 @@ pub struct Template {
     vulnerable: scry_wire::VulnerablePackage,
 }
 
+/// Templates made with one advisory load and the default score context, by 128 bits of
 /// (ecosystem matched in, name, version, source name, source version, cataloger, arch,
-/// vulnerability): everything of a package finding a [`Template`] depends on.
-type TemplateKey = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    String,
-);
-
-/// Templates made with one advisory load and the default score context. Bounded: cleared
-/// when it reaches [`Templates::LIMIT`] entries.
+/// vulnerability) — everything of a package finding a [`Template`] depends on. Bounded:
+/// cleared when it reaches [`Templates::LIMIT`] entries.
 #[derive(Debug, Default)]
 pub struct Templates {
-    map: Mutex<std::collections::HashMap<TemplateKey, Arc<Template>>>,
+    map: Mutex<std::collections::HashMap<u128, Arc<Template>>>,
+    hashers: (std::hash::RandomState, std::hash::RandomState),
 }
 
 impl Templates {
     pub const LIMIT: usize = 200_000;
 
-    fn get_or_make(&self, key: TemplateKey, make: impl FnOnce() -> Template) -> Arc<Template> {
+    fn key(&self, inv: &Inventory, pf: &PackageFinding) -> u128 {
+        use std::hash::BuildHasher;
+        let p = &pf.package;
+        let parts = (
+            scry_scan::query_ecosystem(inv, p).unwrap_or(&p.ecosystem),
+            &p.name,
+            &p.version,
+            &p.source_name,
+            &p.source_version,
+            &p.found_by,
+            &p.arch,
+            &pf.finding.vulnerability_id,
+        );
+        (u128::from(self.hashers.0.hash_one(parts)) << 64)
+            | u128::from(self.hashers.1.hash_one(parts))
+    }
+
+    fn get_or_make(&self, key: u128, make: impl FnOnce() -> Template) -> Arc<Template> {
         if let Some(t) = self.map.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return t.clone();
         }
@@ -750,21 +757,7 @@ fn new_finding(
 ) -> NewFinding {
     let p = &pf.package;
     let t = match templates {
-        Some(c) => c.get_or_make(
-            (
-                scry_scan::query_ecosystem(inv, p)
-                    .unwrap_or(&p.ecosystem)
-                    .to_string(),
-                p.name.clone(),
-                p.version.clone(),
-                p.source_name.clone(),
-                p.source_version.clone(),
-                p.found_by.clone(),
-                p.arch.clone(),
-                pf.finding.vulnerability_id.clone(),
-            ),
-            || template(pf, res),
-        ),
+        Some(c) => c.get_or_make(c.key(inv, pf), || template(pf, res)),
         None => Arc::new(template(pf, res)),
     };
     let mut f = t.finding.clone();
