@@ -46,6 +46,13 @@ fn epoch(t: DateTime<Utc>) -> f64 {
     t.timestamp() as f64 + f64::from(t.timestamp_subsec_millis()) / 1000.0
 }
 
+/// An advisory's date as Inspector shows it, or none when the feed does not know it: the Go
+/// vulnerability database writes `0001-01-01T00:00:00Z` for unknown dates, which is no
+/// vendor's creation time.
+fn vendor_date(t: DateTime<Utc>) -> Option<f64> {
+    (t.timestamp() > 0).then(|| epoch(t))
+}
+
 /// Splits an RPM `[epoch:]version-release` for VulnerablePackage's epoch/version/release.
 fn split_rpm(v: &str) -> (Option<i64>, String, Option<String>) {
     let (epoch, rest) = match v.split_once(':') {
@@ -180,8 +187,8 @@ pub fn to_wire(
             related_vulnerabilities: f.aliases.clone(),
             source_url: f.references.first().cloned(),
             vendor_severity: f.vendor_severity.clone(),
-            vendor_created_at: f.published.map(epoch),
-            vendor_updated_at: Some(epoch(f.modified)),
+            vendor_created_at: f.published.and_then(vendor_date),
+            vendor_updated_at: vendor_date(f.modified),
             reference_urls: f.references.clone(),
         }),
         fix_available: Some(if fixed.is_some() { "YES" } else { "NO" }.into()),
@@ -248,6 +255,14 @@ mod tests {
             split_rpm("2.32.1-42.el8_8"),
             (Some(0), "2.32.1".into(), Some("42.el8_8".into()))
         );
+    }
+
+    #[test]
+    fn unknown_feed_dates_are_left_out() {
+        let year_one = "0001-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(vendor_date(year_one), None);
+        let known = "2021-04-14T20:04:52Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(vendor_date(known), Some(1_618_430_692.0));
     }
 
     #[test]
