@@ -100,37 +100,20 @@ impl Client {
     pub fn push(&self, st: &State, body: Vec<u8>) -> Result<PushResult, SendError> {
         let url = reqwest::Url::parse(&format!("{}/scry/v1/inventories", self.base))
             .map_err(|e| SendError::Refused(e.to_string()))?;
-        let host = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or("")),
-            None => url.host_str().unwrap_or("").to_string(),
-        };
-        let mut sreq = scry_sigv4::SignRequest {
-            method: "POST".into(),
-            path: url.path().to_string(),
-            query: String::new(),
-            headers: vec![
-                ("host".into(), host),
-                ("content-type".into(), "application/json".into()),
-            ],
-        };
         let creds = scry_sigv4::Credentials::new(&st.access_key_id, &st.secret_access_key);
-        scry_sigv4::sign(
-            &mut sreq,
+        let headers = scry_sigv4::sign_scry_request(
+            "POST",
+            scry_sigv4::host_header(url.host_str().unwrap_or(""), url.port()),
+            url.path(),
+            "",
+            &[("content-type", "application/json")],
             scry_sigv4::SignPayload::Bytes(&body),
-            &scry_sigv4::SigningParams {
-                credentials: &creds,
-                region: "us-east-1",
-                service: "scry",
-                time: chrono::Utc::now(),
-                content_sha256_header: false,
-            },
+            &creds,
         )
         .map_err(|e| SendError::Refused(format!("signing the request: {e}")))?;
         let mut rb = self.http.post(url).body(body);
-        for (k, v) in &sreq.headers {
-            if k != "host" {
-                rb = rb.header(k.as_str(), v.as_str());
-            }
+        for (k, v) in &headers {
+            rb = rb.header(k.as_str(), v.as_str());
         }
         let text = self.send(rb)?;
         serde_json::from_str(&text)

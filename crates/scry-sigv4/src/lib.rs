@@ -70,7 +70,8 @@ pub use encode::{canonical_query, canonical_uri, uri_encode, UriEncoding};
 pub use error::{Error, SignError};
 pub use keys::{generate_access_key_id, generate_secret, ACCESS_KEY_PREFIX};
 pub use sign::{
-    sign, Credentials, SignPayload, SignRequest, Signed, SigningParams, UNSIGNED_HEADERS,
+    host_header, sign, sign_scry_request, Credentials, SignPayload, SignRequest, Signed,
+    SigningParams, UNSIGNED_HEADERS,
 };
 pub use time::{format_amz_date, parse_amz_date, parse_http_date, AMZ_DATE_FORMAT};
 pub use verify::{

@@ -101,6 +101,51 @@ pub struct SigningParams<'a> {
     pub content_sha256_header: bool,
 }
 
+/// The `host` header of a URL's host and port (the port only when the URL names one).
+pub fn host_header(host: &str, port: Option<u16>) -> String {
+    match port {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+/// Signs a request to one of Scry's own endpoints (`/scry/v1/...`) the way `scry server`
+/// checks it: service `scry`, region `us-east-1`, now; `x-amz-content-sha256` is sent when the
+/// payload is given by its hash (a streamed body). `host` is the `host` header as sent
+/// ([`host_header`]), `headers` the others to sign. Returns the headers to send besides
+/// `host`, which HTTP clients set from the URL.
+pub fn sign_scry_request(
+    method: &str,
+    host: String,
+    path: &str,
+    query: &str,
+    headers: &[(&str, &str)],
+    payload: SignPayload<'_>,
+    credentials: &Credentials,
+) -> Result<Vec<(String, String)>, SignError> {
+    let mut req = SignRequest {
+        method: method.into(),
+        path: path.into(),
+        query: query.into(),
+        headers: std::iter::once(("host".to_string(), host))
+            .chain(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .collect(),
+    };
+    sign(
+        &mut req,
+        payload,
+        &SigningParams {
+            credentials,
+            region: "us-east-1",
+            service: "scry",
+            time: Utc::now(),
+            content_sha256_header: matches!(payload, SignPayload::Sha256Hex(_)),
+        },
+    )?;
+    req.headers.retain(|(k, _)| k != "host");
+    Ok(req.headers)
+}
+
 /// The result of signing, including the intermediate texts for debugging.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signed {

@@ -128,40 +128,23 @@ pub fn send(server: &str, p: &PushArgs, req: &PushInventory) -> anyhow::Result<P
     let url = reqwest::Url::parse(&format!("{base}/scry/v1/inventories"))
         .with_context(|| format!("--server {server:?} is not a URL like http://127.0.0.1:8080"))?;
     let body = serde_json::to_vec(req)?;
-    let host = match url.port() {
-        Some(port) => format!("{}:{port}", url.host_str().unwrap_or("")),
-        None => url.host_str().unwrap_or("").to_string(),
-    };
-    let mut sreq = scry_sigv4::SignRequest {
-        method: "POST".into(),
-        path: url.path().to_string(),
-        query: String::new(),
-        headers: vec![
-            ("host".into(), host),
-            ("content-type".into(), "application/json".into()),
-        ],
-    };
     let creds = scry_sigv4::Credentials::new(akid, secret);
-    scry_sigv4::sign(
-        &mut sreq,
+    let headers = scry_sigv4::sign_scry_request(
+        "POST",
+        scry_sigv4::host_header(url.host_str().unwrap_or(""), url.port()),
+        url.path(),
+        "",
+        &[("content-type", "application/json")],
         scry_sigv4::SignPayload::Bytes(&body),
-        &scry_sigv4::SigningParams {
-            credentials: &creds,
-            region: "us-east-1",
-            service: "scry",
-            time: chrono::Utc::now(),
-            content_sha256_header: false,
-        },
+        &creds,
     )
     .map_err(|e| anyhow::anyhow!("signing the request: {e}"))?;
     let client = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(300))
         .build()?;
     let mut rb = client.post(url.clone()).body(body);
-    for (k, v) in &sreq.headers {
-        if k != "host" {
-            rb = rb.header(k.as_str(), v.as_str());
-        }
+    for (k, v) in &headers {
+        rb = rb.header(k.as_str(), v.as_str());
     }
     let resp = rb.send().with_context(|| {
         format!("sending the inventory to {base} (is `scry server` running there?)")

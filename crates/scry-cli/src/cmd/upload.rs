@@ -80,44 +80,29 @@ impl Client {
             format!("{}{path}?{query}", self.base)
         };
         let url = reqwest::Url::parse(&url).with_context(|| format!("{url} is not a URL"))?;
-        let host = match url.port() {
-            Some(port) => format!("{}:{port}", url.host_str().unwrap_or("")),
-            None => url.host_str().unwrap_or("").to_string(),
-        };
-        let mut headers = vec![("host".to_string(), host)];
-        if body.is_some() {
-            headers.push(("content-type".into(), "application/octet-stream".into()));
-        }
-        let mut sreq = scry_sigv4::SignRequest {
-            method: method.into(),
-            path: url.path().to_string(),
-            query,
-            headers,
-        };
         let creds = scry_sigv4::Credentials::new(self.akid.clone(), self.secret.clone());
-        let payload = match body {
-            Some((_, sha)) => scry_sigv4::SignPayload::Sha256Hex(sha),
-            None => scry_sigv4::SignPayload::Bytes(b""),
+        let (payload, content_type): (_, &[(&str, &str)]) = match body {
+            Some((_, sha)) => (
+                scry_sigv4::SignPayload::Sha256Hex(sha),
+                &[("content-type", "application/octet-stream")],
+            ),
+            None => (scry_sigv4::SignPayload::Bytes(b""), &[]),
         };
-        scry_sigv4::sign(
-            &mut sreq,
+        let headers = scry_sigv4::sign_scry_request(
+            method,
+            scry_sigv4::host_header(url.host_str().unwrap_or(""), url.port()),
+            url.path(),
+            &query,
+            content_type,
             payload,
-            &scry_sigv4::SigningParams {
-                credentials: &creds,
-                region: "us-east-1",
-                service: "scry",
-                time: chrono::Utc::now(),
-                content_sha256_header: body.is_some(),
-            },
+            &creds,
         )
         .map_err(|e| anyhow::anyhow!("signing the request: {e}"))?;
         let mut rb = self
             .http
             .request(reqwest::Method::from_bytes(method.as_bytes())?, url.clone());
-        for (k, v) in &sreq.headers {
-            if k != "host" {
-                rb = rb.header(k.as_str(), v.as_str());
-            }
+        for (k, v) in &headers {
+            rb = rb.header(k.as_str(), v.as_str());
         }
         let pb = if let Some((file, _)) = body {
             let len = std::fs::metadata(file)
