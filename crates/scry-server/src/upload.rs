@@ -115,13 +115,21 @@ impl Uploads {
 struct Slot(Arc<Uploads>);
 
 impl Slot {
-    fn take(u: &Arc<Uploads>) -> Option<Slot> {
+    /// A slot, or ThrottlingException when [`MAX_IN_FLIGHT`] uploads are already in hand.
+    fn take(u: &Arc<Uploads>) -> Result<Slot, ApiError> {
         u.in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < MAX_IN_FLIGHT).then_some(n + 1)
             })
-            .ok()
             .map(|_| Slot(u.clone()))
+            .map_err(|_| {
+                ApiError::throttling(
+                    format!(
+                        "{MAX_IN_FLIGHT} uploads are already being received or collected; retry shortly"
+                    ),
+                    Some(2),
+                )
+            })
     }
 }
 
@@ -548,14 +556,7 @@ async fn artifact(
         }
         Kind::Function => Some(function_spec(app, &caller, &q).await?),
     };
-    let slot = Slot::take(&app.uploads).ok_or_else(|| {
-        ApiError::throttling(
-            format!(
-                "{MAX_IN_FLIGHT} uploads are already being received or collected; retry shortly"
-            ),
-            Some(2),
-        )
-    })?;
+    let slot = Slot::take(&app.uploads)?;
     let received = receive(app, headers, &payload, body).await?;
     let svc = app.svc.clone();
     let uploads = app.uploads.clone();
@@ -1113,14 +1114,7 @@ async fn layer_upload(
     require_content_sha256(headers)?;
     let (caller, payload) = caller(app, uri, headers, "POST", true).await?;
     Query::parse(uri, &[])?;
-    let slot = Slot::take(&app.uploads).ok_or_else(|| {
-        ApiError::throttling(
-            format!(
-                "{MAX_IN_FLIGHT} uploads are already being received or collected; retry shortly"
-            ),
-            Some(2),
-        )
-    })?;
+    let slot = Slot::take(&app.uploads)?;
     let received = receive(app, headers, &payload, body).await?;
     let svc = app.svc.clone();
     let uploads = app.uploads.clone();
