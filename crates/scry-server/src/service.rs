@@ -44,6 +44,23 @@ pub struct Intel {
     /// Per (package version, vulnerability) findings as the store takes them, less what is
     /// each finding's own (see [`new_finding`]).
     pub templates: Templates,
+    /// Which file was loaded (see [`file_identity`]).
+    pub file: Option<String>,
+}
+
+/// Which file a path names (device and inode on Unix): a database rebuilt from scratch and
+/// moved into place is another file, whose change numbers start over.
+fn file_identity(path: &std::path::Path) -> Option<String> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(format!("{}:{}", m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        m.created().ok().map(|t| format!("{t:?}"))
+    }
 }
 
 /// What every finding of one vulnerability on one package version carries alike: the store
@@ -208,15 +225,16 @@ impl Service {
         if !self.db_path.exists() {
             return Ok(None);
         }
+        let file = file_identity(&self.db_path);
         let current = self.intel();
         let db = match &current {
-            Some(i) => {
+            Some(i) if i.file == file => {
                 if i.db.generation()? == i.loaded.generation {
                     return Ok(None);
                 }
                 VulnDb::open(&self.db_path)?
             }
-            None => VulnDb::open(&self.db_path)?,
+            _ => VulnDb::open(&self.db_path)?,
         };
         let loaded = db.load()?;
         let generation = loaded.generation;
@@ -225,20 +243,27 @@ impl Service {
             .setting("advisory_change_seq")?
             .and_then(|v| v.parse().ok())
             .unwrap_or(-1);
-        let (changed, last_seq) = db.changes_since(applied.max(0))?;
+        // Another file than the one the store was matched against (rebuilt from scratch):
+        // its change numbers say nothing about what the store holds, so everything is matched
+        // again.
+        let known_file = self.store.setting("advisory_db_file")?;
+        let replaced = known_file.is_some() && known_file != file;
+        let (changed, last_seq) = db.changes_since(if replaced { 0 } else { applied.max(0) })?;
         *self.intel.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Intel {
             db,
             loaded,
             cache: Default::default(),
             templates: Default::default(),
+            file: file.clone(),
         }));
         let mut re = Reevaluation {
             generation,
             ..Default::default()
         };
-        if applied < 0 {
-            // First load of a store: everything stored was matched by nobody yet.
-            self.reevaluate_all()?;
+        if applied < 0 || replaced {
+            // First load of a store (everything stored was matched by nobody yet), or a new
+            // database file.
+            re.resources = self.reevaluate_all()?;
         } else if !changed.is_empty() {
             let keys: Vec<String> = changed
                 .iter()
@@ -255,6 +280,9 @@ impl Service {
         }
         self.store
             .set_setting("advisory_change_seq", &last_seq.to_string())?;
+        if let Some(f) = &file {
+            self.store.set_setting("advisory_db_file", f)?;
+        }
         re.seconds = t.elapsed().as_secs_f64();
         tracing::info!(
             generation,

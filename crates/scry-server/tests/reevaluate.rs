@@ -157,3 +157,63 @@ fn changed_advisories_re_evaluate_stored_inventories() {
         .collect();
     assert_eq!(ids, [ECR_ID, EC2_ID].into_iter().collect());
 }
+
+#[test]
+fn an_advisory_database_rebuilt_from_scratch_is_matched_again() {
+    let env = setup();
+    let before = findings(&env);
+    let flask = before
+        .iter()
+        .find(|(_, f)| {
+            f.package_vulnerability_details
+                .as_ref()
+                .unwrap()
+                .vulnerable_packages[0]
+                .name
+                == "flask"
+        })
+        .expect("flask 1.0.3 has a finding")
+        .0
+        .id;
+    // The file is replaced by one built anew without the flask advisories: its change
+    // numbers start over, below the one the store last applied.
+    let path = env.svc.db_path().to_path_buf();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    scry_vulndb::VulnDb::create(&path)
+        .unwrap()
+        .import(
+            &[vulndata("osv-pypi/py"), vulndata("kev")],
+            chrono::Utc::now(),
+            &mut |_| {},
+        )
+        .unwrap();
+    let re = env
+        .svc
+        .refresh_intel()
+        .unwrap()
+        .expect("the new file is noticed");
+    assert_eq!(
+        re.resources, 2,
+        "every stored inventory is matched again: {re:?}"
+    );
+    let after = findings(&env);
+    let (row, _) = after.iter().find(|(r, _)| r.id == flask).unwrap();
+    assert_eq!(row.status, "CLOSED", "no advisory names flask any more");
+    let py_active = after
+        .iter()
+        .filter(|(r, f)| {
+            r.status == "ACTIVE"
+                && f.package_vulnerability_details
+                    .as_ref()
+                    .unwrap()
+                    .vulnerable_packages[0]
+                    .name
+                    == "py"
+        })
+        .count();
+    assert_eq!(py_active, 2, "the py findings stay");
+    // And it settles: nothing more to do.
+    assert!(env.svc.refresh_intel().unwrap().is_none());
+}
