@@ -627,18 +627,7 @@ async fn function_spec(app: &App, caller: &Caller, q: &Query) -> Result<Function
                 "layer {d:?} is not a digest like sha256:<64 hex digits>"
             )));
         }
-        let svc = app.svc.clone();
-        let (account, digest) = (caller.account_id.clone(), d.to_string());
-        let found =
-            tokio::task::spawn_blocking(move || svc.store.function_layer(&account, &digest))
-                .await
-                .map_err(|_| ApiError::internal("Scry failed to read its layer cache"))?
-                .map_err(|e| {
-                    tracing::error!(error = %e, "reading the layer cache");
-                    ApiError::internal(
-                        "Scry could not read its layer cache; the server log has the cause",
-                    )
-                })?;
+        let found = cached_layer(app, &caller.account_id, d).await?;
         let Some(l) = found else {
             return Err(ApiError::not_found(format!(
                 "layer {d} is not on this server: upload it first with POST /scry/v1/layers (`scry function push --layer FILE` does)"
@@ -1177,6 +1166,23 @@ async fn layer_upload(
 }
 
 /// `GET /scry/v1/layers/sha256:HEX`.
+/// A layer's cached inventory in the account, read off the async runtime.
+async fn cached_layer(
+    app: &App,
+    account: &str,
+    digest: &str,
+) -> Result<Option<scry_store::CachedLayer>, ApiError> {
+    let svc = app.svc.clone();
+    let (account, digest) = (account.to_string(), digest.to_string());
+    tokio::task::spawn_blocking(move || svc.store.function_layer(&account, &digest))
+        .await
+        .map_err(|_| ApiError::internal("Scry failed to read its layer cache"))?
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading the layer cache");
+            ApiError::internal("Scry could not read its layer cache; the server log has the cause")
+        })
+}
+
 async fn layer_lookup(
     app: &App,
     uri: &Uri,
@@ -1189,18 +1195,7 @@ async fn layer_lookup(
             "{digest:?} is not a digest like sha256:<64 hex digits>"
         )));
     }
-    let svc = app.svc.clone();
-    let d = digest.to_string();
-    let found =
-        tokio::task::spawn_blocking(move || svc.store.function_layer(&caller.account_id, &d))
-            .await
-            .map_err(|_| ApiError::internal("Scry failed to read its layer cache"))?
-            .map_err(|e| {
-                tracing::error!(error = %e, "reading the layer cache");
-                ApiError::internal(
-                    "Scry could not read its layer cache; the server log has the cause",
-                )
-            })?;
+    let found = cached_layer(app, &caller.account_id, digest).await?;
     let Some(l) = found else {
         return Err(ApiError::not_found(format!("layer {digest} is not on this server")).into());
     };

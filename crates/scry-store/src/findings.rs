@@ -1203,6 +1203,18 @@ fn reconcile_findings(
         ..Default::default()
     };
     let res = &scan.resource;
+    // A finding's content replaced by the scan's (new index `new`).
+    let update = |id: i64, new: usize, texts: &mut HashSet<[u8; 16]>| {
+        update_content(
+            tx,
+            id,
+            &scan.findings[new],
+            &sealed[new],
+            now,
+            texts,
+            ranks.get(&id).copied(),
+        )
+    };
     for step in reconcile::plan(&stored, &new, now) {
         match step {
             Step::Open { new } => {
@@ -1258,15 +1270,7 @@ fn reconcile_findings(
                 summary.opened += 1;
             }
             Step::Reopen { id, new, fresh } => {
-                update_content(
-                    tx,
-                    id,
-                    &scan.findings[new],
-                    &sealed[new],
-                    now,
-                    texts,
-                    ranks.get(&id).copied(),
-                )?;
+                update(id, new, texts)?;
                 tx.execute(
                     "UPDATE findings SET status = 'ACTIVE', last_observed_at = ?2,
                         first_observed_at = CASE WHEN ?3 THEN ?2 ELSE first_observed_at END
@@ -1278,15 +1282,7 @@ fn reconcile_findings(
             }
             Step::Refresh { id, new, changed } => {
                 if changed {
-                    update_content(
-                        tx,
-                        id,
-                        &scan.findings[new],
-                        &sealed[new],
-                        now,
-                        texts,
-                        ranks.get(&id).copied(),
-                    )?;
+                    update(id, new, texts)?;
                     summary.updated += 1;
                 } else {
                     summary.unchanged += 1;
