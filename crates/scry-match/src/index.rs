@@ -4,10 +4,12 @@ use rustc_hash::FxHashMap;
 use scry_advisory::{normalize_name, Advisory, Ecosystem};
 use scry_version::Scheme;
 
+use crate::answers::AnswerSlots;
 use crate::compile::{release_key, CompiledAffected, Flat, Placed, NO_RELEASE};
 use crate::ladder::{Ladder, QueryPos};
+use crate::merge::{merge, Merged};
 use crate::names::{normalized, ReleaseKey};
-use crate::{Fix, Hit, Matches, Query};
+use crate::{Fix, Hit, Matches, Query, Vulnerabilities};
 
 /// What the index keeps of each advisory: enough to merge by alias and to find the full record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,11 +50,14 @@ pub(crate) struct Package {
     release_spans: Vec<(u32, u32, u32)>,
     /// Per entry: whether no other advisory among the entries a query can see with it (its
     /// release's and those without a release) is in its alias component.
-    solo: Vec<bool>,
+    pub(crate) solo: Vec<bool>,
     /// Per entry, its integer form (see [`Flat`]) when it has one.
-    flat: Vec<Option<Flat>>,
-    flat_spans: Vec<(u32, u32)>,
-    flat_fixes: Vec<(u32, u32)>,
+    pub(crate) flat: Vec<Option<Flat>>,
+    pub(crate) flat_spans: Vec<(u32, u32)>,
+    pub(crate) flat_fixes: Vec<(u32, u32)>,
+    /// Stored answers per release view: one per `release_spans` entry, then the view of a
+    /// query whose release has no entries of its own (see [`crate::answers`]).
+    pub(crate) answer_slots: AnswerSlots,
 }
 
 /// One ecosystem base (OSV spelling) and its packages.
@@ -301,6 +306,9 @@ impl Package {
             self.release_spans
                 .push((run[0].0, from, self.by_release.len() as u32));
         }
+        self.answer_slots = (0..=self.release_spans.len())
+            .map(|_| Default::default())
+            .collect();
         // Listed versions: a hash map to a list of entries (ascending, linked through
         // `listed_nodes`), built without sorting any text.
         self.solo = vec![false; self.entries.len()];
@@ -362,6 +370,29 @@ impl Package {
             }
         }
         self.solo = solo;
+    }
+
+    pub(crate) fn ladder_count(&self) -> usize {
+        self.ladders.len()
+    }
+
+    /// The release view of a query of `release` (see `answer_slots`).
+    fn view_of(&self, release: Option<u32>) -> usize {
+        match release {
+            Some(r) if r != NO_RELEASE => self
+                .release_spans
+                .binary_search_by_key(&r, |s| s.0)
+                .unwrap_or(self.release_spans.len()),
+            _ => self.release_spans.len(),
+        }
+    }
+
+    /// The entries of release view `view`, as [`Package::candidates`] gives them.
+    pub(crate) fn view(&self, view: usize) -> (&[u32], &[u32]) {
+        match self.release_spans.get(view) {
+            Some(&(r, _, _)) => self.candidates(Some(r)),
+            None => self.candidates(None),
+        }
     }
 
     /// The positions of the entries that apply to a query of `release` (None: no release), as
@@ -475,6 +506,69 @@ impl Index {
         self.ecosystem(ecosystem_base)
             .and_then(|e| self.package(e, name))
             .map_or(&[], |p| &p.entries)
+    }
+
+    /// The vulnerabilities affecting the queried version: [`Index::query`] merged by alias
+    /// ([`merge`]), read from the package's stored answers when it has them (see
+    /// [`crate::answers`]), which is much faster for packages with many advisories.
+    pub fn vulnerabilities(&self, q: &Query<'_>) -> Vulnerabilities<'_> {
+        if let Some(v) = self.stored(q) {
+            return v;
+        }
+        let m = self.query(q);
+        Vulnerabilities {
+            merged: merge(self, &m.hits, Scheme::for_ecosystem(q.ecosystem)),
+            version_error: m.version_error,
+        }
+    }
+
+    /// [`Index::vulnerabilities`] from stored answers, when the query can be answered that way.
+    fn stored(&self, q: &Query<'_>) -> Option<Vulnerabilities<'_>> {
+        let (base, release) = match q.ecosystem.split_once(':') {
+            Some((b, r)) => (b, Some(r)),
+            None => (q.ecosystem, None),
+        };
+        let eco = self.ecosystem(base)?;
+        let scheme = Scheme::for_ecosystem(q.ecosystem);
+        if scheme != eco.scheme {
+            return None;
+        }
+        let (name, version) = if eco.by_source {
+            (
+                q.source_name.unwrap_or(q.name),
+                q.source_version.unwrap_or(q.version),
+            )
+        } else if q.source_name.is_some_and(|s| s != q.name) {
+            return None; // two lookups
+        } else {
+            (q.name, q.version)
+        };
+        let package = self.package(eco, name)?;
+        if package.entries.is_empty()
+            || package.ladders.len() != 1
+            || package.listed.contains_key(version)
+        {
+            return None;
+        }
+        let QueryPos::At(p) = package.ladders[0].place(version) else {
+            return None;
+        };
+        let release = release.map(|r| {
+            let key = ReleaseKey::new(&eco.base, r);
+            eco.releases
+                .get(key.as_str())
+                .copied()
+                .unwrap_or(UNKNOWN_RELEASE)
+        });
+        let answers = package.answers(self, package.view_of(release), scheme)?;
+        let version_error = eco
+            .scheme
+            .and_then(|s| scry_version::validate(s, version).err())
+            .map(|e| e.to_string());
+        Some(Vulnerabilities {
+            merged: Merged::stored(self, package, answers, answers.at(p)),
+            version_error,
+        })
     }
 
     /// The advisories affecting the queried version, one [`Hit`] per advisory (use

@@ -23,6 +23,7 @@
 //! Architecture invariant: pure. No I/O, no clock, no SQL. The version order comes from
 //! `scry-version`; everything else is here.
 
+mod answers;
 mod compile;
 mod index;
 mod ladder;
@@ -100,6 +101,14 @@ pub struct Match {
     /// The smallest fixed version above the installed one across the merged advisories, or why
     /// there is none.
     pub fix: FixState,
+}
+
+/// The vulnerabilities of one query (see [`Index::vulnerabilities`]).
+#[derive(Debug, Clone)]
+pub struct Vulnerabilities<'i> {
+    pub merged: Merged<'i>,
+    /// As [`Matches::version_error`].
+    pub version_error: Option<String>,
 }
 
 /// What the index answered for one query.

@@ -4,36 +4,51 @@ use std::cmp::Ordering;
 
 use scry_version::{compare, Scheme};
 
+use crate::answers::{Answers, StoredGroup};
 use crate::compile::FixedVersion;
+use crate::index::Package;
 use crate::ladder::UNRANKED;
 use crate::{Fix, Hit, Index, Match};
 
-/// The vulnerabilities of one package: hits merged by alias (see [`merge`]). Borrows every
-/// string from the index; [`MatchRef::to_match`] makes an owned [`Match`].
+/// The vulnerabilities of one package: hits merged by alias (see [`merge`]), or a package's
+/// stored answer (see [`Index::vulnerabilities`]). Borrows every string from the index;
+/// [`MatchRef::to_match`] makes an owned [`Match`].
 #[derive(Debug, Clone)]
 pub struct Merged<'i> {
     index: &'i Index,
-    groups: Vec<Group<'i>>,
-    /// Identifier keys of all groups, each group's sorted and without duplicates.
-    keys: Vec<u32>,
-    /// Advisory positions of all groups, each group's in hit order.
-    advisories: Vec<u32>,
+    body: Body<'i>,
+}
+
+#[derive(Debug, Clone)]
+enum Body<'i> {
+    Built {
+        groups: Vec<Group<'i>>,
+        /// Identifier keys of all groups, each group's sorted and without duplicates.
+        keys: Vec<u32>,
+        /// Advisory positions of all groups, each group's in hit order.
+        advisories: Vec<u32>,
+    },
+    Stored {
+        answers: &'i Answers,
+        package: &'i Package,
+        groups: &'i [StoredGroup],
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Group<'i> {
-    id: u32,
-    keys: Keys,
-    advisories: (u32, u32),
-    fix: Fix<'i>,
+pub(crate) struct Group<'i> {
+    pub(crate) id: u32,
+    pub(crate) keys: Keys,
+    pub(crate) advisories: (u32, u32),
+    pub(crate) fix: Fix<'i>,
 }
 
 /// Where a group's identifier keys are.
-#[derive(Debug, Clone, Copy)]
-enum Keys {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keys {
     /// The keys of this one advisory, in the index.
     Advisory(u32),
-    /// `Merged::keys[start..end]`.
+    /// `keys[start..end]` of the group's owner.
     Own(u32, u32),
 }
 
@@ -86,26 +101,96 @@ impl<'m, 'i: 'm> MatchRef<'m, 'i> {
 }
 
 impl<'i> Merged<'i> {
+    /// A stored answer (see [`crate::answers`]).
+    pub(crate) fn stored(
+        index: &'i Index,
+        package: &'i Package,
+        answers: &'i Answers,
+        groups: &'i [StoredGroup],
+    ) -> Merged<'i> {
+        Merged {
+            index,
+            body: Body::Stored {
+                answers,
+                package,
+                groups,
+            },
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.groups.len()
+        match &self.body {
+            Body::Built { groups, .. } => groups.len(),
+            Body::Stored { groups, .. } => groups.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
+        self.len() == 0
+    }
+
+    /// Whether this answer was read from the package's stored answers (see
+    /// [`Index::vulnerabilities`]) rather than merged for this query.
+    pub fn is_stored(&self) -> bool {
+        matches!(self.body, Body::Stored { .. })
+    }
+
+    /// The `i`-th vulnerability (sorted by id).
+    pub fn get(&self, i: usize) -> MatchRef<'_, 'i> {
+        let index = self.index;
+        match &self.body {
+            Body::Built {
+                groups,
+                keys,
+                advisories,
+            } => {
+                let g = &groups[i];
+                MatchRef {
+                    index,
+                    id: g.id,
+                    keys: match g.keys {
+                        Keys::Advisory(a) => &index.advisory(a).keys,
+                        Keys::Own(from, to) => &keys[from as usize..to as usize],
+                    },
+                    advisories: &advisories[g.advisories.0 as usize..g.advisories.1 as usize],
+                    fix: g.fix,
+                }
+            }
+            Body::Stored {
+                answers,
+                package,
+                groups,
+            } => {
+                let g = &groups[i];
+                MatchRef {
+                    index,
+                    id: g.id,
+                    keys: match g.keys {
+                        Keys::Advisory(a) => &index.advisory(a).keys,
+                        Keys::Own(from, to) => answers.keys(from, to),
+                    },
+                    advisories: answers.advisories(g.advisories),
+                    fix: package.fix(g.fix),
+                }
+            }
+        }
     }
 
     /// The vulnerabilities, sorted by id.
     pub fn iter(&self) -> impl Iterator<Item = MatchRef<'_, 'i>> + '_ {
-        self.groups.iter().map(move |g| MatchRef {
-            index: self.index,
-            id: g.id,
-            keys: match g.keys {
-                Keys::Advisory(a) => &self.index.advisory(a).keys,
-                Keys::Own(from, to) => &self.keys[from as usize..to as usize],
-            },
-            advisories: &self.advisories[g.advisories.0 as usize..g.advisories.1 as usize],
-            fix: g.fix,
-        })
+        (0..self.len()).map(move |i| self.get(i))
+    }
+
+    /// The groups of a built answer, with its keys and advisories (for storing).
+    pub(crate) fn built(&self) -> Option<(&[Group<'i>], &[u32], &[u32])> {
+        match &self.body {
+            Body::Built {
+                groups,
+                keys,
+                advisories,
+            } => Some((groups, keys, advisories)),
+            Body::Stored { .. } => None,
+        }
     }
 }
 
@@ -119,13 +204,13 @@ impl<'i> Merged<'i> {
 /// (the common case) is a vulnerability by itself without any comparison; nothing but the
 /// result's own buffers is allocated.
 pub fn merge<'i>(index: &'i Index, hits: &[Hit<'i>], scheme: Option<Scheme>) -> Merged<'i> {
-    let mut out = Merged {
+    let mut out = Building {
         index,
         groups: Vec::with_capacity(hits.len()),
         keys: Vec::new(),
         advisories: Vec::with_capacity(hits.len()),
     };
-    let single = |out: &mut Merged<'i>, h: &Hit<'i>| {
+    let single = |out: &mut Building<'i>, h: &Hit<'i>| {
         let at = out.advisories.len() as u32;
         out.advisories.push(h.advisory);
         out.groups.push(Group {
@@ -176,12 +261,27 @@ pub fn merge<'i>(index: &'i Index, hits: &[Hit<'i>], scheme: Option<Scheme>) -> 
         merge_bucket(&mut out, hits, &all, scheme);
         out.groups.sort_by_key(|g| g.id);
     }
-    out
+    Merged {
+        index,
+        body: Body::Built {
+            groups: out.groups,
+            keys: out.keys,
+            advisories: out.advisories,
+        },
+    }
+}
+
+/// A [`Merged`] under construction.
+struct Building<'i> {
+    index: &'i Index,
+    groups: Vec<Group<'i>>,
+    keys: Vec<u32>,
+    advisories: Vec<u32>,
 }
 
 /// Merge the hits at positions `members` (ascending) into groups of `out` (unsorted).
 fn merge_bucket<'i>(
-    out: &mut Merged<'i>,
+    out: &mut Building<'i>,
     hits: &[Hit<'i>],
     members: &[u32],
     scheme: Option<Scheme>,

@@ -21,7 +21,13 @@ fn query(idx: &Index, ecosystem: &str, name: &str, version: &str) -> Vec<Match> 
         ..Query::default()
     };
     let m = idx.query(&q);
-    merge_by_alias(idx, &m.hits, Scheme::for_ecosystem(ecosystem))
+    let direct = merge_by_alias(idx, &m.hits, Scheme::for_ecosystem(ecosystem));
+    // The stored answers (where the query can use them) agree with the direct path.
+    let v = idx.vulnerabilities(&q);
+    let stored: Vec<Match> = v.merged.iter().map(|m| m.to_match()).collect();
+    assert_eq!(stored, direct, "{ecosystem} {name} {version}");
+    assert_eq!(v.version_error, m.version_error);
+    direct
 }
 
 #[track_caller]

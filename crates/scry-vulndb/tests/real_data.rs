@@ -432,7 +432,7 @@ fn ladder_matcher_agrees_with_the_reference_on_real_feeds() {
 
     let mut packages: Vec<(&str, &str)> = old.packages().collect();
     packages.sort_unstable();
-    let (mut queries, mut hits, mut errors, mut merged) = (0usize, 0usize, 0usize, 0usize);
+    let (mut queries, mut hits, mut errors, mut merged, mut stored) = (0usize, 0, 0, 0, 0);
     for (i, (eco, name)) in packages.iter().enumerate() {
         let entries = old.entries(eco, name);
         let mut releases: Vec<Option<&str>> =
@@ -499,6 +499,19 @@ fn ladder_matcher_agrees_with_the_reference_on_real_feeds() {
                         "{q:?}"
                     );
                 }
+                // The stored answers (or the direct path where a query cannot use them).
+                let v = new.vulnerabilities(&q);
+                assert_eq!(v.version_error, a.version_error, "{q:?}");
+                let mv: Vec<_> = v.merged.iter().map(|m| m.to_match()).collect();
+                assert_eq!(ma.len(), mv.len(), "{q:?}");
+                for (x, y) in ma.iter().zip(&mv) {
+                    assert_eq!(
+                        (&x.id, &x.aliases, &x.advisories, &x.fix),
+                        (&y.id, &y.aliases, &y.advisories, &y.fix),
+                        "{q:?}"
+                    );
+                }
+                stored += usize::from(v.merged.is_stored());
                 merged += ma.len();
             }
         }
@@ -509,5 +522,12 @@ fn ladder_matcher_agrees_with_the_reference_on_real_feeds() {
         hits > 50_000 && errors > 1_000 && merged > 20_000,
         "{hits} {errors} {merged}"
     );
-    eprintln!("{queries} queries, {hits} hits, {errors} version errors, {merged} merged agree");
+    // Most queries are answered from stored answers; the rest took the direct path.
+    assert!(
+        stored > queries / 2,
+        "{stored} of {queries} from stored answers"
+    );
+    eprintln!(
+        "{queries} queries ({stored} from stored answers), {hits} hits, {errors} version errors, {merged} merged agree"
+    );
 }
