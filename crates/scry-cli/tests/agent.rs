@@ -1,19 +1,30 @@
 //! `scry agent` against a real `scry server`, both as processes: enrollment with tokens,
 //! the real host's inventory, listening sockets becoming NETWORK_REACHABILITY findings, the
 //! host's network context in the Inspector-style score, sequence numbers, the package
-//! database watch, the spool across a server restart, and missed-interval coverage.
+//! database watch, the spool across a server restart, missed-interval coverage, and (as root)
+//! a real Debian package installed on this host with `dpkg -i` and purged again.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
 
-use common::{shared, start_server_quietly, Killed as Proc};
+use common::{have, shared, start_server_quietly, Killed as Proc};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "111122223333";
+
+/// Tests that read or change the real host's dpkg database hold this, so that an install by
+/// one never lands in the middle of another's comparison with `dpkg-query`. (Every such test
+/// is in this file: other tests read dpkg databases of roots they build.)
+static HOST_DPKG: Mutex<()> = Mutex::new(());
+
+fn host_dpkg() -> MutexGuard<'static, ()> {
+    HOST_DPKG.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn scry_raw(args: &[&str]) -> Output {
     common::scry_raw(args, &[])
@@ -228,6 +239,47 @@ fn dpkg_install(root: &Path, name: &str) {
     std::fs::rename(root.join("var/lib/dpkg/status-new"), status).unwrap();
 }
 
+/// The dpkg packages of an agent's push, as sorted `name version` lines.
+fn dpkg_packages(push: &Value) -> Vec<String> {
+    let mut ours: Vec<String> = push["inventory"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["found_by"] == "dpkg")
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    ours.sort();
+    ours.dedup();
+    ours
+}
+
+/// What `dpkg-query -W -f '${Package} ${Version}\n'` says of this host, installed packages
+/// only (not those removed with their configuration files left), as sorted lines.
+fn dpkg_query_installed() -> Vec<String> {
+    let dq = Command::new("dpkg-query")
+        .args(["-W", "-f", "${Package} ${Version}\t${db:Status-Status}\n"])
+        .output()
+        .unwrap();
+    assert!(
+        dq.status.success(),
+        "dpkg-query: {}",
+        String::from_utf8_lossy(&dq.stderr)
+    );
+    let mut theirs: Vec<String> = String::from_utf8_lossy(&dq.stdout)
+        .lines()
+        .filter_map(|l| l.strip_suffix("\tinstalled").map(str::to_string))
+        .collect();
+    theirs.sort();
+    theirs.dedup();
+    theirs
+}
+
 #[test]
 fn enrollment_tokens_are_single_use_expire_and_bind_the_key_to_the_host() {
     let dir = tempfile::tempdir().unwrap();
@@ -367,6 +419,7 @@ fn agent_on_this_host_reports_packages_and_open_ports_then_goes_stale() {
 
     // The inventory the agent makes of the real host is what dpkg itself says.
     if Command::new("dpkg-query").arg("--version").output().is_ok() {
+        let _host = host_dpkg();
         let out = scry(&[
             "agent",
             "--once",
@@ -375,34 +428,11 @@ fn agent_on_this_host_reports_packages_and_open_ports_then_goes_stale() {
             dir.path().join("p").to_str().unwrap(),
         ]);
         let push: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mut ours: Vec<String> = push["inventory"]["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p["found_by"] == "dpkg")
-            .map(|p| {
-                format!(
-                    "{}\t{}",
-                    p["name"].as_str().unwrap(),
-                    p["version"].as_str().unwrap()
-                )
-            })
-            .collect();
-        ours.sort();
-        ours.dedup();
-        let dq = Command::new("dpkg-query")
-            .args(["-W", "-f", "${Package}\t${Version}\t${db:Status-Status}\n"])
-            .output()
-            .unwrap();
-        let mut theirs: Vec<String> = String::from_utf8_lossy(&dq.stdout)
-            .lines()
-            .filter_map(|l| l.strip_suffix("\tinstalled").map(str::to_string))
-            .collect();
-        theirs.sort();
-        theirs.dedup();
+        let theirs = dpkg_query_installed();
         assert!(!theirs.is_empty());
         assert_eq!(
-            ours, theirs,
+            dpkg_packages(&push),
+            theirs,
             "the agent's dpkg packages differ from dpkg-query -W"
         );
         assert!(push["host"]["kernel"]
@@ -683,4 +713,235 @@ fn open_ports_feed_the_inspector_score() {
         json!({"findingType": [{"comparison": "EQUALS", "value": "NETWORK_REACHABILITY"}]}),
     );
     assert!(nr.is_empty(), "{nr:?}");
+}
+
+/// Whether this process runs as root (`id -u`): installing a package on the real host needs it.
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// The test package: a real Debian package whose only content is the metadata of an
+/// installed Python distribution, PyYAML 5.1.2 (which PYSEC-2020-176 / CVE-2019-20477
+/// affects), under a directory the agent is told to search.
+const E2E_PACKAGE: &str = "scry-e2e-pyyaml";
+const E2E_VERSION: &str = "5.1.2-1";
+const E2E_DIR: &str = "usr/lib/scry-e2e";
+const E2E_METADATA: &str = "usr/lib/scry-e2e/python/PyYAML-5.1.2.dist-info/METADATA";
+
+/// Builds the test package with `dpkg-deb --build`.
+fn build_e2e_deb(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let tree = dir.join("pkg");
+    let meta = tree.join(E2E_METADATA);
+    std::fs::create_dir_all(meta.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(tree.join("DEBIAN")).unwrap();
+    std::fs::write(
+        &meta,
+        "Metadata-Version: 2.1\nName: PyYAML\nVersion: 5.1.2\nSummary: YAML parser and emitter for Python\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tree.join("DEBIAN/control"),
+        format!(
+            "Package: {E2E_PACKAGE}\nVersion: {E2E_VERSION}\nArchitecture: all\nMaintainer: Scry tests <scry-tests@example.invalid>\nSection: python\nPriority: optional\nDescription: Scry end-to-end test package\n the metadata of PyYAML 5.1.2, installed by the agent test and purged after it\n"
+        ),
+    )
+    .unwrap();
+    // dpkg-deb wants the control directory 0755 (tempdir makes 0700 directories).
+    for d in walkdirs(&tree) {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let deb = dir.join(format!("{E2E_PACKAGE}_{E2E_VERSION}_all.deb"));
+    let out = Command::new("dpkg-deb")
+        .args(["--root-owner-group", "--build"])
+        .arg(&tree)
+        .arg(&deb)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "dpkg-deb --build: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    deb
+}
+
+fn walkdirs(d: &Path) -> Vec<PathBuf> {
+    let mut out = vec![d.to_path_buf()];
+    for e in std::fs::read_dir(d).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walkdirs(&e.path()));
+        }
+    }
+    out
+}
+
+/// Purges the test package from the host when dropped, so a failed test leaves the host as
+/// it found it.
+struct Purge;
+
+impl Purge {
+    /// Purges a leftover of an earlier, interrupted run first.
+    fn new() -> Purge {
+        Purge.purge();
+        Purge
+    }
+
+    fn purge(&self) -> Output {
+        Command::new("dpkg")
+            .args(["--purge", E2E_PACKAGE])
+            .output()
+            .expect("dpkg runs")
+    }
+}
+
+impl Drop for Purge {
+    fn drop(&mut self) {
+        let out = self.purge();
+        if !out.status.success() {
+            eprintln!(
+                "dpkg --purge {E2E_PACKAGE} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_package_installed_on_this_host_with_dpkg_is_reported_by_the_watch() {
+    if !is_root() {
+        eprintln!(
+            "skipping: installing a real package on this host with dpkg -i needs root (CI runs as root)"
+        );
+        return;
+    }
+    for tool in ["dpkg", "dpkg-deb", "dpkg-query"] {
+        if !have(tool) {
+            eprintln!("skipping: {tool} is not installed (this test needs a Debian-based host)");
+            return;
+        }
+    }
+    let _host = host_dpkg();
+    let dir = tempfile::tempdir().unwrap();
+    let deb = build_e2e_deb(dir.path());
+    let purge = Purge::new();
+
+    let data = dir.path().join("data");
+    let db = dir.path().join("advisories.db");
+    scry(&[
+        "db",
+        "import",
+        shared("vulndata/rustsec").to_str().unwrap(),
+        shared("vulndata/osv-pypi/pyyaml").to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let (_srv, url) = server(&data, &db, "127.0.0.1:0");
+    let admin = admin_key(&data);
+    let tok = token(&data, &[]);
+    let state = dir.path().join("state");
+    // The real root, and a schedule that never comes during the test: every inventory after
+    // the first is the dpkg database watch's doing.
+    let _agent = agent(
+        &url,
+        &state,
+        &["--token", &tok, "--interval", "3600", "--paths", E2E_DIR],
+    );
+    let first = wait_for("the first inventory", 60, || {
+        hosts(&url, &admin)
+            .into_iter()
+            .find(|h| h["sequence"].as_i64() > Some(0))
+    });
+    let rid = first["resourceId"].as_str().unwrap().to_string();
+    let before = first["packages"].as_i64().unwrap();
+    let pyyaml = |status: &str| {
+        findings(
+            &url,
+            &admin,
+            json!({
+                "resourceId": [{"comparison": "EQUALS", "value": rid}],
+                "vulnerabilityId": [{"comparison": "EQUALS", "value": "CVE-2019-20477"}],
+                "findingStatus": [{"comparison": "EQUALS", "value": status}],
+            }),
+        )
+        .into_iter()
+        .next()
+    };
+    assert!(pyyaml("ACTIVE").is_none(), "not installed yet");
+
+    // The real install.
+    let out = Command::new("dpkg").arg("-i").arg(&deb).output().unwrap();
+    assert!(
+        out.status.success(),
+        "dpkg -i {}: {}",
+        deb.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f = wait_for(
+        "the installed package's finding (no manual step; the dpkg watch)",
+        60,
+        || pyyaml("ACTIVE"),
+    );
+    let vp = &f["packageVulnerabilityDetails"]["vulnerablePackages"][0];
+    assert_eq!(vp["filePath"], E2E_METADATA, "{f}");
+    assert_eq!(vp["version"], "5.1.2", "{f}");
+    assert_eq!(vp["packageManager"], "PYTHONPKG", "{f}");
+    assert_eq!(f["resources"][0]["id"], rid);
+    // The inventory that brought it holds the Debian package and the Python one.
+    let second = wait_for("the inventory with the installed package", 30, || {
+        hosts(&url, &admin)
+            .into_iter()
+            .find(|h| h["packages"].as_i64() == Some(before + 2))
+    });
+    assert!(second["sequence"].as_i64() > first["sequence"].as_i64());
+
+    // The agent's inventory of the real host is what dpkg itself says, the new package
+    // included; and it is the inventory the server holds (same count).
+    let out = scry(&[
+        "agent",
+        "--once",
+        "--print",
+        "--paths",
+        E2E_DIR,
+        "--state-dir",
+        dir.path().join("print").to_str().unwrap(),
+    ]);
+    let push: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours = dpkg_packages(&push);
+    assert_eq!(
+        ours,
+        dpkg_query_installed(),
+        "the agent's dpkg packages differ from dpkg-query -W"
+    );
+    assert!(
+        ours.contains(&format!("{E2E_PACKAGE} {E2E_VERSION}")),
+        "the installed package is in the inventory"
+    );
+    assert_eq!(
+        push["inventory"]["packages"].as_array().unwrap().len() as i64,
+        before + 2
+    );
+
+    // The real removal: the finding closes at the next inventory, again from the watch.
+    let out = purge.purge();
+    assert!(
+        out.status.success(),
+        "dpkg --purge: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!Path::new("/").join(E2E_METADATA).exists());
+    let closed = wait_for("the removed package's finding to close", 60, || {
+        pyyaml("CLOSED")
+    });
+    assert_eq!(closed["findingArn"], f["findingArn"]);
+    assert!(pyyaml("ACTIVE").is_none());
+    let third = wait_for("the inventory without the package", 30, || {
+        hosts(&url, &admin)
+            .into_iter()
+            .find(|h| h["packages"].as_i64() == Some(before))
+    });
+    assert!(third["sequence"].as_i64() > second["sequence"].as_i64());
 }
