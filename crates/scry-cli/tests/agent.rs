@@ -945,3 +945,228 @@ fn a_package_installed_on_this_host_with_dpkg_is_reported_by_the_watch() {
     });
     assert!(third["sequence"].as_i64() > second["sequence"].as_i64());
 }
+
+#[test]
+fn an_unreadable_package_database_or_an_unknown_os_is_a_coverage_reason_and_keeps_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = advisory_db(dir.path());
+    let (_srv, url) = server(&data, &db, "127.0.0.1:0");
+    let admin = admin_key(&data);
+    let tok = token(&data, &["--uses", "3"]);
+    // One real agent run (`--once`: collect, push, exit) of a root.
+    let once = |root: &Path, state: &str| {
+        let out = scry_raw(&[
+            "agent",
+            "--once",
+            "--server",
+            &url,
+            "--token",
+            &tok,
+            "--root",
+            root.to_str().unwrap(),
+            "--paths",
+            "srv",
+            "--state-dir",
+            dir.path().join(state).to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        err
+    };
+    let coverage = |rid: &str| -> Value {
+        let v = inspector(
+            &url,
+            &admin,
+            "/coverage/list",
+            json!({"filterCriteria": {"resourceId": [{"comparison": "EQUALS", "value": rid}]}}),
+        );
+        let r = v["coveredResources"].as_array().unwrap();
+        assert_eq!(r.len(), 1, "{v}");
+        r[0].clone()
+    };
+    let rust_finding = |rid: &str| {
+        findings(
+            &url,
+            &admin,
+            json!({
+                "resourceId": [{"comparison": "EQUALS", "value": rid}],
+                "vulnerabilityId": [{"comparison": "EQUALS", "value": "CVE-2020-35875"}]
+            }),
+        )
+    };
+    let host = |rid: &str| {
+        hosts(&url, &admin)
+            .into_iter()
+            .find(|h| h["resourceId"] == rid)
+            .unwrap()
+    };
+
+    // Host A reads well: a Debian root with a vulnerable crate under srv/.
+    let a = test_root(&dir.path().join("a"), "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0");
+    once(&a, "state-a");
+    let rid_a = hosts(&url, &admin)[0]["resourceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(coverage(&rid_a)["scanStatus"]["statusCode"], "ACTIVE");
+    let f = rust_finding(&rid_a);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["status"], "ACTIVE");
+    let packages = host(&rid_a)["packages"].as_i64().unwrap();
+    assert!(packages > 1);
+
+    // Its dpkg status file is cut short and ends in garbage (a full disk, a bad write); in the
+    // same cycle the crate is removed. The inventory is incomplete: nothing of it is applied.
+    let status = a.join("var/lib/dpkg/status");
+    let text = std::fs::read_to_string(&status).unwrap();
+    std::fs::write(
+        &status,
+        format!(
+            "{}\n\u{0}\u{0}\u{7f}ELF garbage that is not a field\n",
+            &text[..text.len() / 2]
+        ),
+    )
+    .unwrap();
+    let lock = a.join("srv/app/Cargo.lock");
+    let lock_text = std::fs::read(&lock).unwrap();
+    std::fs::remove_file(&lock).unwrap();
+    let log = once(&a, "state-a");
+    assert!(
+        log.contains("var/lib/dpkg/status") && log.contains("neither a field nor a continuation"),
+        "the agent says what it could not read: {log}"
+    );
+    let cov = coverage(&rid_a);
+    assert_eq!(cov["scanStatus"]["statusCode"], "INACTIVE", "{cov}");
+    assert_eq!(cov["scanStatus"]["reason"], "NO_INVENTORY", "{cov}");
+    let f = rust_finding(&rid_a);
+    assert_eq!(f[0]["status"], "ACTIVE", "no finding closes: {f:?}");
+    let h = host(&rid_a);
+    assert_eq!(
+        h["packages"].as_i64(),
+        Some(packages),
+        "the stored inventory stays"
+    );
+    let p = &h["host"]["problems"][0];
+    assert_eq!(p["kind"], "UNREADABLE_PACKAGE_DATABASE");
+    assert_eq!(p["location"], "var/lib/dpkg/status");
+    assert!(p["message"]
+        .as_str()
+        .unwrap()
+        .contains("neither a field nor a continuation"));
+
+    // Host B names an operating system Scry has no advisories for.
+    let b = test_root(&dir.path().join("b"), "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0");
+    std::fs::write(
+        b.join("etc/os-release"),
+        "NAME=\"Plan 9\"\nID=plan9\nVERSION_ID=4\n",
+    )
+    .unwrap();
+    once(&b, "state-b");
+    // Host C's status file cannot be read at all (a symbolic link to itself: readable by
+    // nobody, root included).
+    let c = test_root(&dir.path().join("c"), "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0");
+    let c_status = c.join("var/lib/dpkg/status");
+    std::fs::remove_file(&c_status).unwrap();
+    std::os::unix::fs::symlink("status", &c_status).unwrap();
+    once(&c, "state-c");
+    let all = hosts(&url, &admin);
+    assert_eq!(all.len(), 3);
+    let rid_of = |machine: &str| {
+        all.iter()
+            .find(|h| h["machineId"] == machine)
+            .unwrap_or_else(|| panic!("{machine} in {all:?}"))["resourceId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (rid_b, rid_c) = (
+        rid_of("b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"),
+        rid_of("c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0"),
+    );
+    let cov = coverage(&rid_b);
+    assert_eq!(cov["scanStatus"]["statusCode"], "INACTIVE", "{cov}");
+    assert_eq!(cov["scanStatus"]["reason"], "UNSUPPORTED_OS", "{cov}");
+    assert!(rust_finding(&rid_b).is_empty(), "nothing of B was applied");
+    assert!(host(&rid_b)["host"]["problems"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("plan9"));
+    let cov = coverage(&rid_c);
+    assert_eq!(cov["scanStatus"]["reason"], "NO_INVENTORY", "{cov}");
+    assert!(
+        host(&rid_c)["host"]["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("symbolic links"),
+        "{}",
+        host(&rid_c)
+    );
+
+    // ListCoverage filters by the reason, ListCoverageStatistics counts it.
+    let v = inspector(
+        &url,
+        &admin,
+        "/coverage/list",
+        json!({"filterCriteria": {"scanStatusReason": [{"comparison": "EQUALS", "value": "NO_INVENTORY"}]}}),
+    );
+    let mut ids: Vec<&str> = v["coveredResources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resourceId"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    let mut want = vec![rid_a.as_str(), rid_c.as_str()];
+    want.sort();
+    assert_eq!(ids, want);
+    let stats = inspector(
+        &url,
+        &admin,
+        "/coverage/statistics/list",
+        json!({"groupBy": "SCAN_STATUS_REASON"}),
+    );
+    let count = |reason: &str| {
+        stats["countsByGroup"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["groupKey"] == reason)
+            .and_then(|g| g["count"].as_i64())
+    };
+    assert_eq!(count("NO_INVENTORY"), Some(2), "{stats}");
+    assert_eq!(count("UNSUPPORTED_OS"), Some(1), "{stats}");
+    assert_eq!(stats["totalCounts"], 3, "{stats}");
+
+    // What an agent reports is bounded like the rest of a push.
+    let many: Vec<Value> = (0..65)
+        .map(|i| json!({"kind": "UNREADABLE_PACKAGE_DATABASE", "location": format!("var/lib/dpkg/status.d/{i}"), "message": "x"}))
+        .collect();
+    let (status_code, v) = call(
+        &url,
+        &admin,
+        "scry",
+        "POST",
+        "/scry/v1/inventories",
+        &json!({
+            "resourceType": "AWS_EC2_INSTANCE", "resourceId": rid_a, "sequence": 1u64 << 62,
+            "host": {"problems": many}, "inventory": {"packages": []}
+        }),
+    );
+    assert_eq!(status_code, 400, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("host.problems"),
+        "{v}"
+    );
+
+    // A is repaired: the complete inventory is applied, so A is ACTIVE again and the crate
+    // removed meanwhile closes its finding now.
+    std::fs::write(&status, &text).unwrap();
+    once(&a, "state-a");
+    let cov = coverage(&rid_a);
+    assert_eq!(cov["scanStatus"]["statusCode"], "ACTIVE", "{cov}");
+    assert_eq!(cov["scanStatus"]["reason"], "SUCCESSFUL", "{cov}");
+    assert_eq!(rust_finding(&rid_a)[0]["status"], "CLOSED");
+    assert_eq!(host(&rid_a)["packages"].as_i64(), Some(packages - 1));
+    drop(lock_text);
+}
