@@ -1170,3 +1170,222 @@ fn an_unreadable_package_database_or_an_unknown_os_is_a_coverage_reason_and_keep
     assert_eq!(host(&rid_a)["packages"].as_i64(), Some(packages - 1));
     drop(lock_text);
 }
+
+/// A network namespace joined to this one by a veth pair: `10.250.N.1/30` on this side,
+/// `10.250.N.2/30` inside. Deleted (with the pair) when dropped.
+struct Netns {
+    name: String,
+    outer: String,
+    host_addr: String,
+    ns_addr: String,
+}
+
+impl Netns {
+    fn create() -> Netns {
+        let id = std::process::id() % 10_000;
+        let n = std::process::id() % 200 + 20;
+        let ns = Netns {
+            name: format!("scry-e2e-{id}"),
+            outer: format!("vscry{id}a"),
+            host_addr: format!("10.250.{n}.1"),
+            ns_addr: format!("10.250.{n}.2"),
+        };
+        let inner = format!("vscry{id}b");
+        // A leftover of an interrupted run goes first.
+        let _ = Command::new("ip").args(["netns", "del", &ns.name]).output();
+        let _ = Command::new("ip").args(["link", "del", &ns.outer]).output();
+        for args in [
+            vec!["netns", "add", &ns.name],
+            vec![
+                "link", "add", &ns.outer, "type", "veth", "peer", "name", &inner, "netns", &ns.name,
+            ],
+            vec![
+                "addr",
+                "add",
+                &format!("{}/30", ns.host_addr),
+                "dev",
+                &ns.outer,
+            ],
+            vec!["link", "set", &ns.outer, "up"],
+            vec![
+                "-n",
+                &ns.name,
+                "addr",
+                "add",
+                &format!("{}/30", ns.ns_addr),
+                "dev",
+                &inner,
+            ],
+            vec!["-n", &ns.name, "link", "set", &inner, "up"],
+            vec!["-n", &ns.name, "link", "set", "lo", "up"],
+        ] {
+            let out = Command::new("ip").args(&args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "ip {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        ns
+    }
+
+    /// `cmd` to run inside the namespace.
+    fn command(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, program]);
+        c
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // Deleting the namespace destroys its end of the pair, and with it this end.
+        let out = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+        if !out.is_ok_and(|o| o.status.success()) {
+            eprintln!("ip netns del {} failed", self.name);
+        }
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.outer])
+            .output();
+    }
+}
+
+#[test]
+fn a_second_host_in_a_network_namespace_reports_its_own_address_and_open_port() {
+    if !is_root() {
+        eprintln!(
+            "skipping: creating a network namespace and a veth pair needs root (CI runs as root)"
+        );
+        return;
+    }
+    if !have("ip") || !have("python3") {
+        eprintln!("skipping: needs ip (apt-get install iproute2) and python3");
+        return;
+    }
+    let ns = Netns::create();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = advisory_db(dir.path());
+    // The server listens on this side of the pair, where both hosts reach it.
+    let (_srv, url) = server(&data, &db, &format!("{}:0", ns.host_addr));
+    let admin = admin_key(&data);
+    let tok = token(&data, &["--uses", "2"]);
+
+    // A port open on all interfaces inside the namespace only.
+    let mut listener = ns.command("python3");
+    listener
+        .args([
+            "-c",
+            "import socket, time\ns = socket.socket()\ns.bind(('0.0.0.0', 0))\ns.listen()\nprint(s.getsockname()[1], flush=True)\ntime.sleep(600)\n",
+        ])
+        .stdout(Stdio::piped());
+    let mut listener = Proc(listener.spawn().unwrap());
+    let port: u16 = {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(listener.0.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        line.trim().parse().expect("the listener prints its port")
+    };
+
+    let root_a = test_root(&dir.path().join("a"), "aaaa0000aaaa0000aaaa0000aaaa0000");
+    let root_b = test_root(&dir.path().join("b"), "bbbb0000bbbb0000bbbb0000bbbb0000");
+    let _host_a = agent(
+        &url,
+        &dir.path().join("state-a"),
+        &["--token", &tok, "--root", root_a.to_str().unwrap()],
+    );
+    let mut b = ns.command(env!("CARGO_BIN_EXE_scry"));
+    b.args(["agent", "--server", &url, "--token", &tok, "--root"])
+        .arg(&root_b)
+        .arg("--state-dir")
+        .arg(dir.path().join("state-b"))
+        .env("SCRY_LOG", "scry_agent=info")
+        .env_remove("SCRY_AGENT_TOKEN")
+        .stdout(Stdio::null());
+    let _host_b = Proc(b.spawn().unwrap());
+
+    let all = wait_for("both hosts to report", 60, || {
+        let h = hosts(&url, &admin);
+        (h.len() == 2 && h.iter().all(|h| h["sequence"].as_i64() > Some(0))).then_some(h)
+    });
+    let of = |machine: &str| {
+        all.iter()
+            .find(|h| h["machineId"] == machine)
+            .unwrap_or_else(|| panic!("{machine} in {all:?}"))
+            .clone()
+    };
+    let (a, b) = (
+        of("aaaa0000aaaa0000aaaa0000aaaa0000"),
+        of("bbbb0000bbbb0000bbbb0000bbbb0000"),
+    );
+    let addrs = |h: &Value| -> Vec<String> {
+        h["host"]["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    // The namespace's host has the namespace's address and nothing of this side's.
+    assert_eq!(addrs(&b), vec![ns.ns_addr.clone()], "{b}");
+    assert!(addrs(&a).contains(&ns.host_addr), "{a}");
+    assert!(!addrs(&a).contains(&ns.ns_addr), "{a}");
+    let (rid_a, rid_b) = (
+        a["resourceId"].as_str().unwrap(),
+        b["resourceId"].as_str().unwrap(),
+    );
+    assert_ne!(rid_a, rid_b);
+
+    // Both are covered.
+    let cov = inspector(&url, &admin, "/coverage/list", json!({}));
+    for rid in [rid_a, rid_b] {
+        let r = cov["coveredResources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["resourceId"] == rid)
+            .unwrap_or_else(|| panic!("{rid} in ListCoverage: {cov}"));
+        assert_eq!(r["resourceType"], "AWS_EC2_INSTANCE");
+        assert_eq!(r["scanStatus"]["statusCode"], "ACTIVE", "{r}");
+    }
+
+    // The namespace's open port is the second host's NETWORK_REACHABILITY finding, naming it.
+    let nr = |rid: &str| {
+        findings(
+            &url,
+            &admin,
+            json!({
+                "resourceId": [{"comparison": "EQUALS", "value": rid}],
+                "findingType": [{"comparison": "EQUALS", "value": "NETWORK_REACHABILITY"}]
+            }),
+        )
+        .into_iter()
+        .filter(|f| f["networkReachabilityDetails"]["openPortRange"]["begin"] == port)
+        .collect::<Vec<_>>()
+    };
+    let f = wait_for("the namespace's port finding", 30, || {
+        nr(rid_b).into_iter().next()
+    });
+    assert_eq!(f["networkReachabilityDetails"]["protocol"], "TCP");
+    assert_eq!(
+        f["title"],
+        format!("Port {port} is open on all interfaces - TCP")
+    );
+    let who = format!("python3 (pid {})", listener.0.id());
+    assert!(
+        f["description"].as_str().unwrap().contains(&who),
+        "the process is named ({who}): {f}"
+    );
+    assert_eq!(
+        f["resources"][0]["details"]["awsEc2Instance"]["ipV4Addresses"],
+        json!([ns.ns_addr])
+    );
+    // This side does not see the namespace's port.
+    assert!(nr(rid_a).is_empty());
+    let _ = listener.0.kill();
+}
