@@ -12,7 +12,9 @@
 //! - [`host`]: identity and facts from `/proc` and `/etc`;
 //! - [`state`]: credentials and the spool in the state directory;
 //! - [`client`]: enrollment and signed pushes;
-//! - [`watch`]: the package database watch.
+//! - [`watch`]: the package database watch;
+//! - [`problems`]: an unreadable package database or an unrecognised OS, reported with the
+//!   push so the server keeps the host's findings and shows the reason in coverage.
 //!
 //! Architecture invariant: no matching, no storage of findings — the agent collects and
 //! delivers; the server decides.
@@ -21,6 +23,7 @@
 
 pub mod client;
 pub mod host;
+pub mod problems;
 pub mod state;
 pub mod watch;
 
@@ -156,6 +159,7 @@ pub fn collect(cfg: &Config, machine_id: &str, resource_id: &str) -> PushInvento
         listening: host::listening_sockets(Path::new("/proc")),
         interval_seconds: Some(cfg.interval.as_secs().max(1)),
         agent_version: Some(env!("CARGO_PKG_VERSION").into()),
+        problems: problems::problems(&inventory),
     };
     let mut ec2 = serde_json::Map::new();
     if let Some(p) = &os_release {
@@ -268,6 +272,14 @@ impl Agent {
         self.state.last_sequence = seq;
         self.dir.save(&self.state)?;
         let packages = push.inventory.packages.len();
+        for p in push.host.iter().flat_map(|h| &h.problems) {
+            tracing::warn!(
+                kind = ?p.kind,
+                location = p.location.as_deref().unwrap_or("-"),
+                problem = %p.message,
+                "this inventory is incomplete; the server keeps the host's findings as they were and shows the reason in coverage"
+            );
+        }
         if !self.dir.spool(seq, &push)? {
             tracing::warn!(
                 max_bytes = self.dir.max_spool_bytes,
@@ -328,7 +340,7 @@ impl Agent {
                     Ok(Some((seq, r))) => {
                         match &r.ignored {
                             Some(why) => {
-                                tracing::info!(sequence = seq, why = %why, "the server already holds a newer inventory")
+                                tracing::info!(sequence = seq, why = %why, "the server did not apply the inventory")
                             }
                             None => tracing::info!(
                                 sequence = seq,

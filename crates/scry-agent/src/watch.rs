@@ -18,7 +18,7 @@ pub struct DbWatch {
 }
 
 /// Whether a changed path (relative to the root) is a package database or part of one.
-fn is_database(rel: &str) -> bool {
+pub(crate) fn is_database(rel: &str) -> bool {
     scry_collect::OS_PACKAGE_DATABASES.iter().any(|db| {
         rel == *db
             || rel

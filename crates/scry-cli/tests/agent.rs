@@ -1,19 +1,30 @@
 //! `scry agent` against a real `scry server`, both as processes: enrollment with tokens,
 //! the real host's inventory, listening sockets becoming NETWORK_REACHABILITY findings, the
 //! host's network context in the Inspector-style score, sequence numbers, the package
-//! database watch, the spool across a server restart, and missed-interval coverage.
+//! database watch, the spool across a server restart, missed-interval coverage, and (as root)
+//! a real Debian package installed on this host with `dpkg -i` and purged again.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
 
-use common::{shared, start_server_quietly, Killed as Proc};
+use common::{have, shared, start_server_quietly, Killed as Proc};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "111122223333";
+
+/// Tests that read or change the real host's dpkg database hold this, so that an install by
+/// one never lands in the middle of another's comparison with `dpkg-query`. (Every such test
+/// is in this file: other tests read dpkg databases of roots they build.)
+static HOST_DPKG: Mutex<()> = Mutex::new(());
+
+fn host_dpkg() -> MutexGuard<'static, ()> {
+    HOST_DPKG.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn scry_raw(args: &[&str]) -> Output {
     common::scry_raw(args, &[])
@@ -228,6 +239,47 @@ fn dpkg_install(root: &Path, name: &str) {
     std::fs::rename(root.join("var/lib/dpkg/status-new"), status).unwrap();
 }
 
+/// The dpkg packages of an agent's push, as sorted `name version` lines.
+fn dpkg_packages(push: &Value) -> Vec<String> {
+    let mut ours: Vec<String> = push["inventory"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["found_by"] == "dpkg")
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    ours.sort();
+    ours.dedup();
+    ours
+}
+
+/// What `dpkg-query -W -f '${Package} ${Version}\n'` says of this host, installed packages
+/// only (not those removed with their configuration files left), as sorted lines.
+fn dpkg_query_installed() -> Vec<String> {
+    let dq = Command::new("dpkg-query")
+        .args(["-W", "-f", "${Package} ${Version}\t${db:Status-Status}\n"])
+        .output()
+        .unwrap();
+    assert!(
+        dq.status.success(),
+        "dpkg-query: {}",
+        String::from_utf8_lossy(&dq.stderr)
+    );
+    let mut theirs: Vec<String> = String::from_utf8_lossy(&dq.stdout)
+        .lines()
+        .filter_map(|l| l.strip_suffix("\tinstalled").map(str::to_string))
+        .collect();
+    theirs.sort();
+    theirs.dedup();
+    theirs
+}
+
 #[test]
 fn enrollment_tokens_are_single_use_expire_and_bind_the_key_to_the_host() {
     let dir = tempfile::tempdir().unwrap();
@@ -367,6 +419,7 @@ fn agent_on_this_host_reports_packages_and_open_ports_then_goes_stale() {
 
     // The inventory the agent makes of the real host is what dpkg itself says.
     if Command::new("dpkg-query").arg("--version").output().is_ok() {
+        let _host = host_dpkg();
         let out = scry(&[
             "agent",
             "--once",
@@ -375,34 +428,11 @@ fn agent_on_this_host_reports_packages_and_open_ports_then_goes_stale() {
             dir.path().join("p").to_str().unwrap(),
         ]);
         let push: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mut ours: Vec<String> = push["inventory"]["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p["found_by"] == "dpkg")
-            .map(|p| {
-                format!(
-                    "{}\t{}",
-                    p["name"].as_str().unwrap(),
-                    p["version"].as_str().unwrap()
-                )
-            })
-            .collect();
-        ours.sort();
-        ours.dedup();
-        let dq = Command::new("dpkg-query")
-            .args(["-W", "-f", "${Package}\t${Version}\t${db:Status-Status}\n"])
-            .output()
-            .unwrap();
-        let mut theirs: Vec<String> = String::from_utf8_lossy(&dq.stdout)
-            .lines()
-            .filter_map(|l| l.strip_suffix("\tinstalled").map(str::to_string))
-            .collect();
-        theirs.sort();
-        theirs.dedup();
+        let theirs = dpkg_query_installed();
         assert!(!theirs.is_empty());
         assert_eq!(
-            ours, theirs,
+            dpkg_packages(&push),
+            theirs,
             "the agent's dpkg packages differ from dpkg-query -W"
         );
         assert!(push["host"]["kernel"]
@@ -683,4 +713,679 @@ fn open_ports_feed_the_inspector_score() {
         json!({"findingType": [{"comparison": "EQUALS", "value": "NETWORK_REACHABILITY"}]}),
     );
     assert!(nr.is_empty(), "{nr:?}");
+}
+
+/// Whether this process runs as root (`id -u`): installing a package on the real host needs it.
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// The test package: a real Debian package whose only content is the metadata of an
+/// installed Python distribution, PyYAML 5.1.2 (which PYSEC-2020-176 / CVE-2019-20477
+/// affects), under a directory the agent is told to search.
+const E2E_PACKAGE: &str = "scry-e2e-pyyaml";
+const E2E_VERSION: &str = "5.1.2-1";
+const E2E_DIR: &str = "usr/lib/scry-e2e";
+const E2E_METADATA: &str = "usr/lib/scry-e2e/python/PyYAML-5.1.2.dist-info/METADATA";
+
+/// Builds the test package with `dpkg-deb --build`.
+fn build_e2e_deb(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let tree = dir.join("pkg");
+    let meta = tree.join(E2E_METADATA);
+    std::fs::create_dir_all(meta.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(tree.join("DEBIAN")).unwrap();
+    std::fs::write(
+        &meta,
+        "Metadata-Version: 2.1\nName: PyYAML\nVersion: 5.1.2\nSummary: YAML parser and emitter for Python\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tree.join("DEBIAN/control"),
+        format!(
+            "Package: {E2E_PACKAGE}\nVersion: {E2E_VERSION}\nArchitecture: all\nMaintainer: Scry tests <scry-tests@example.invalid>\nSection: python\nPriority: optional\nDescription: Scry end-to-end test package\n the metadata of PyYAML 5.1.2, installed by the agent test and purged after it\n"
+        ),
+    )
+    .unwrap();
+    // dpkg-deb wants the control directory 0755 (tempdir makes 0700 directories).
+    for d in walkdirs(&tree) {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let deb = dir.join(format!("{E2E_PACKAGE}_{E2E_VERSION}_all.deb"));
+    let out = Command::new("dpkg-deb")
+        .args(["--root-owner-group", "--build"])
+        .arg(&tree)
+        .arg(&deb)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "dpkg-deb --build: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    deb
+}
+
+fn walkdirs(d: &Path) -> Vec<PathBuf> {
+    let mut out = vec![d.to_path_buf()];
+    for e in std::fs::read_dir(d).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walkdirs(&e.path()));
+        }
+    }
+    out
+}
+
+/// Purges the test package from the host when dropped, so a failed test leaves the host as
+/// it found it.
+struct Purge;
+
+impl Purge {
+    /// Purges a leftover of an earlier, interrupted run first.
+    fn new() -> Purge {
+        Purge.purge();
+        Purge
+    }
+
+    fn purge(&self) -> Output {
+        Command::new("dpkg")
+            .args(["--purge", E2E_PACKAGE])
+            .output()
+            .expect("dpkg runs")
+    }
+}
+
+impl Drop for Purge {
+    fn drop(&mut self) {
+        let out = self.purge();
+        if !out.status.success() {
+            eprintln!(
+                "dpkg --purge {E2E_PACKAGE} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_package_installed_on_this_host_with_dpkg_is_reported_by_the_watch() {
+    if !is_root() {
+        eprintln!(
+            "skipping: installing a real package on this host with dpkg -i needs root (CI runs as root)"
+        );
+        return;
+    }
+    for tool in ["dpkg", "dpkg-deb", "dpkg-query"] {
+        if !have(tool) {
+            eprintln!("skipping: {tool} is not installed (this test needs a Debian-based host)");
+            return;
+        }
+    }
+    let _host = host_dpkg();
+    let dir = tempfile::tempdir().unwrap();
+    let deb = build_e2e_deb(dir.path());
+    let purge = Purge::new();
+
+    let data = dir.path().join("data");
+    let db = dir.path().join("advisories.db");
+    scry(&[
+        "db",
+        "import",
+        shared("vulndata/rustsec").to_str().unwrap(),
+        shared("vulndata/osv-pypi/pyyaml").to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let (_srv, url) = server(&data, &db, "127.0.0.1:0");
+    let admin = admin_key(&data);
+    let tok = token(&data, &[]);
+    let state = dir.path().join("state");
+    // The real root, and a schedule that never comes during the test: every inventory after
+    // the first is the dpkg database watch's doing.
+    let _agent = agent(
+        &url,
+        &state,
+        &["--token", &tok, "--interval", "3600", "--paths", E2E_DIR],
+    );
+    let first = wait_for("the first inventory", 60, || {
+        hosts(&url, &admin)
+            .into_iter()
+            .find(|h| h["sequence"].as_i64() > Some(0))
+    });
+    let rid = first["resourceId"].as_str().unwrap().to_string();
+    let before = first["packages"].as_i64().unwrap();
+    let pyyaml = |status: &str| {
+        findings(
+            &url,
+            &admin,
+            json!({
+                "resourceId": [{"comparison": "EQUALS", "value": rid}],
+                "vulnerabilityId": [{"comparison": "EQUALS", "value": "CVE-2019-20477"}],
+                "findingStatus": [{"comparison": "EQUALS", "value": status}],
+            }),
+        )
+        .into_iter()
+        .next()
+    };
+    assert!(pyyaml("ACTIVE").is_none(), "not installed yet");
+
+    // The real install.
+    let out = Command::new("dpkg").arg("-i").arg(&deb).output().unwrap();
+    assert!(
+        out.status.success(),
+        "dpkg -i {}: {}",
+        deb.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f = wait_for(
+        "the installed package's finding (no manual step; the dpkg watch)",
+        60,
+        || pyyaml("ACTIVE"),
+    );
+    let vp = &f["packageVulnerabilityDetails"]["vulnerablePackages"][0];
+    assert_eq!(vp["filePath"], E2E_METADATA, "{f}");
+    assert_eq!(vp["version"], "5.1.2", "{f}");
+    assert_eq!(vp["packageManager"], "PYTHONPKG", "{f}");
+    assert_eq!(f["resources"][0]["id"], rid);
+    // The inventory that brought it holds the Debian package and the Python one.
+    let second = wait_for("the inventory with the installed package", 30, || {
+        hosts(&url, &admin)
+            .into_iter()
+            .find(|h| h["packages"].as_i64() == Some(before + 2))
+    });
+    assert!(second["sequence"].as_i64() > first["sequence"].as_i64());
+
+    // The agent's inventory of the real host is what dpkg itself says, the new package
+    // included; and it is the inventory the server holds (same count).
+    let out = scry(&[
+        "agent",
+        "--once",
+        "--print",
+        "--paths",
+        E2E_DIR,
+        "--state-dir",
+        dir.path().join("print").to_str().unwrap(),
+    ]);
+    let push: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours = dpkg_packages(&push);
+    assert_eq!(
+        ours,
+        dpkg_query_installed(),
+        "the agent's dpkg packages differ from dpkg-query -W"
+    );
+    assert!(
+        ours.contains(&format!("{E2E_PACKAGE} {E2E_VERSION}")),
+        "the installed package is in the inventory"
+    );
+    assert_eq!(
+        push["inventory"]["packages"].as_array().unwrap().len() as i64,
+        before + 2
+    );
+
+    // The real removal: the finding closes at the next inventory, again from the watch.
+    let out = purge.purge();
+    assert!(
+        out.status.success(),
+        "dpkg --purge: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!Path::new("/").join(E2E_METADATA).exists());
+    let closed = wait_for("the removed package's finding to close", 60, || {
+        pyyaml("CLOSED")
+    });
+    assert_eq!(closed["findingArn"], f["findingArn"]);
+    assert!(pyyaml("ACTIVE").is_none());
+    let third = wait_for("the inventory without the package", 30, || {
+        hosts(&url, &admin)
+            .into_iter()
+            .find(|h| h["packages"].as_i64() == Some(before))
+    });
+    assert!(third["sequence"].as_i64() > second["sequence"].as_i64());
+}
+
+#[test]
+fn an_unreadable_package_database_or_an_unknown_os_is_a_coverage_reason_and_keeps_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = advisory_db(dir.path());
+    let (_srv, url) = server(&data, &db, "127.0.0.1:0");
+    let admin = admin_key(&data);
+    let tok = token(&data, &["--uses", "3"]);
+    // One real agent run (`--once`: collect, push, exit) of a root.
+    let once = |root: &Path, state: &str| {
+        let out = scry_raw(&[
+            "agent",
+            "--once",
+            "--server",
+            &url,
+            "--token",
+            &tok,
+            "--root",
+            root.to_str().unwrap(),
+            "--paths",
+            "srv",
+            "--state-dir",
+            dir.path().join(state).to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        err
+    };
+    let coverage = |rid: &str| -> Value {
+        let v = inspector(
+            &url,
+            &admin,
+            "/coverage/list",
+            json!({"filterCriteria": {"resourceId": [{"comparison": "EQUALS", "value": rid}]}}),
+        );
+        let r = v["coveredResources"].as_array().unwrap();
+        assert_eq!(r.len(), 1, "{v}");
+        r[0].clone()
+    };
+    let rust_finding = |rid: &str| {
+        findings(
+            &url,
+            &admin,
+            json!({
+                "resourceId": [{"comparison": "EQUALS", "value": rid}],
+                "vulnerabilityId": [{"comparison": "EQUALS", "value": "CVE-2020-35875"}]
+            }),
+        )
+    };
+    let host = |rid: &str| {
+        hosts(&url, &admin)
+            .into_iter()
+            .find(|h| h["resourceId"] == rid)
+            .unwrap()
+    };
+
+    // Host A reads well: a Debian root with a vulnerable crate under srv/.
+    let a = test_root(&dir.path().join("a"), "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0");
+    once(&a, "state-a");
+    let rid_a = hosts(&url, &admin)[0]["resourceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(coverage(&rid_a)["scanStatus"]["statusCode"], "ACTIVE");
+    let f = rust_finding(&rid_a);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["status"], "ACTIVE");
+    let packages = host(&rid_a)["packages"].as_i64().unwrap();
+    assert!(packages > 1);
+
+    // Its dpkg status file is cut short and ends in garbage (a full disk, a bad write); in the
+    // same cycle the crate is removed. The inventory is incomplete: nothing of it is applied.
+    let status = a.join("var/lib/dpkg/status");
+    let text = std::fs::read_to_string(&status).unwrap();
+    std::fs::write(
+        &status,
+        format!(
+            "{}\n\u{0}\u{0}\u{7f}ELF garbage that is not a field\n",
+            &text[..text.len() / 2]
+        ),
+    )
+    .unwrap();
+    let lock = a.join("srv/app/Cargo.lock");
+    let lock_text = std::fs::read(&lock).unwrap();
+    std::fs::remove_file(&lock).unwrap();
+    let log = once(&a, "state-a");
+    assert!(
+        log.contains("var/lib/dpkg/status") && log.contains("neither a field nor a continuation"),
+        "the agent says what it could not read: {log}"
+    );
+    let cov = coverage(&rid_a);
+    assert_eq!(cov["scanStatus"]["statusCode"], "INACTIVE", "{cov}");
+    assert_eq!(cov["scanStatus"]["reason"], "NO_INVENTORY", "{cov}");
+    let f = rust_finding(&rid_a);
+    assert_eq!(f[0]["status"], "ACTIVE", "no finding closes: {f:?}");
+    let h = host(&rid_a);
+    assert_eq!(
+        h["packages"].as_i64(),
+        Some(packages),
+        "the stored inventory stays"
+    );
+    let p = &h["host"]["problems"][0];
+    assert_eq!(p["kind"], "UNREADABLE_PACKAGE_DATABASE");
+    assert_eq!(p["location"], "var/lib/dpkg/status");
+    assert!(p["message"]
+        .as_str()
+        .unwrap()
+        .contains("neither a field nor a continuation"));
+
+    // Host B names an operating system Scry has no advisories for.
+    let b = test_root(&dir.path().join("b"), "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0");
+    std::fs::write(
+        b.join("etc/os-release"),
+        "NAME=\"Plan 9\"\nID=plan9\nVERSION_ID=4\n",
+    )
+    .unwrap();
+    once(&b, "state-b");
+    // Host C's status file cannot be read at all (a symbolic link to itself: readable by
+    // nobody, root included).
+    let c = test_root(&dir.path().join("c"), "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0");
+    let c_status = c.join("var/lib/dpkg/status");
+    std::fs::remove_file(&c_status).unwrap();
+    std::os::unix::fs::symlink("status", &c_status).unwrap();
+    once(&c, "state-c");
+    let all = hosts(&url, &admin);
+    assert_eq!(all.len(), 3);
+    let rid_of = |machine: &str| {
+        all.iter()
+            .find(|h| h["machineId"] == machine)
+            .unwrap_or_else(|| panic!("{machine} in {all:?}"))["resourceId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (rid_b, rid_c) = (
+        rid_of("b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"),
+        rid_of("c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0"),
+    );
+    let cov = coverage(&rid_b);
+    assert_eq!(cov["scanStatus"]["statusCode"], "INACTIVE", "{cov}");
+    assert_eq!(cov["scanStatus"]["reason"], "UNSUPPORTED_OS", "{cov}");
+    assert!(rust_finding(&rid_b).is_empty(), "nothing of B was applied");
+    assert!(host(&rid_b)["host"]["problems"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("plan9"));
+    let cov = coverage(&rid_c);
+    assert_eq!(cov["scanStatus"]["reason"], "NO_INVENTORY", "{cov}");
+    assert!(
+        host(&rid_c)["host"]["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("symbolic links"),
+        "{}",
+        host(&rid_c)
+    );
+
+    // ListCoverage filters by the reason, ListCoverageStatistics counts it.
+    let v = inspector(
+        &url,
+        &admin,
+        "/coverage/list",
+        json!({"filterCriteria": {"scanStatusReason": [{"comparison": "EQUALS", "value": "NO_INVENTORY"}]}}),
+    );
+    let mut ids: Vec<&str> = v["coveredResources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resourceId"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    let mut want = vec![rid_a.as_str(), rid_c.as_str()];
+    want.sort();
+    assert_eq!(ids, want);
+    let stats = inspector(
+        &url,
+        &admin,
+        "/coverage/statistics/list",
+        json!({"groupBy": "SCAN_STATUS_REASON"}),
+    );
+    let count = |reason: &str| {
+        stats["countsByGroup"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["groupKey"] == reason)
+            .and_then(|g| g["count"].as_i64())
+    };
+    assert_eq!(count("NO_INVENTORY"), Some(2), "{stats}");
+    assert_eq!(count("UNSUPPORTED_OS"), Some(1), "{stats}");
+    assert_eq!(stats["totalCounts"], 3, "{stats}");
+
+    // What an agent reports is bounded like the rest of a push.
+    let many: Vec<Value> = (0..65)
+        .map(|i| json!({"kind": "UNREADABLE_PACKAGE_DATABASE", "location": format!("var/lib/dpkg/status.d/{i}"), "message": "x"}))
+        .collect();
+    let (status_code, v) = call(
+        &url,
+        &admin,
+        "scry",
+        "POST",
+        "/scry/v1/inventories",
+        &json!({
+            "resourceType": "AWS_EC2_INSTANCE", "resourceId": rid_a, "sequence": 1u64 << 62,
+            "host": {"problems": many}, "inventory": {"packages": []}
+        }),
+    );
+    assert_eq!(status_code, 400, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("host.problems"),
+        "{v}"
+    );
+
+    // A is repaired: the complete inventory is applied, so A is ACTIVE again and the crate
+    // removed meanwhile closes its finding now.
+    std::fs::write(&status, &text).unwrap();
+    once(&a, "state-a");
+    let cov = coverage(&rid_a);
+    assert_eq!(cov["scanStatus"]["statusCode"], "ACTIVE", "{cov}");
+    assert_eq!(cov["scanStatus"]["reason"], "SUCCESSFUL", "{cov}");
+    assert_eq!(rust_finding(&rid_a)[0]["status"], "CLOSED");
+    assert_eq!(host(&rid_a)["packages"].as_i64(), Some(packages - 1));
+    drop(lock_text);
+}
+
+/// A network namespace joined to this one by a veth pair: `10.250.N.1/30` on this side,
+/// `10.250.N.2/30` inside. Deleted (with the pair) when dropped.
+struct Netns {
+    name: String,
+    outer: String,
+    host_addr: String,
+    ns_addr: String,
+}
+
+impl Netns {
+    fn create() -> Netns {
+        let id = std::process::id() % 10_000;
+        let n = std::process::id() % 200 + 20;
+        let ns = Netns {
+            name: format!("scry-e2e-{id}"),
+            outer: format!("vscry{id}a"),
+            host_addr: format!("10.250.{n}.1"),
+            ns_addr: format!("10.250.{n}.2"),
+        };
+        let inner = format!("vscry{id}b");
+        // A leftover of an interrupted run goes first.
+        let _ = Command::new("ip").args(["netns", "del", &ns.name]).output();
+        let _ = Command::new("ip").args(["link", "del", &ns.outer]).output();
+        for args in [
+            vec!["netns", "add", &ns.name],
+            vec![
+                "link", "add", &ns.outer, "type", "veth", "peer", "name", &inner, "netns", &ns.name,
+            ],
+            vec![
+                "addr",
+                "add",
+                &format!("{}/30", ns.host_addr),
+                "dev",
+                &ns.outer,
+            ],
+            vec!["link", "set", &ns.outer, "up"],
+            vec![
+                "-n",
+                &ns.name,
+                "addr",
+                "add",
+                &format!("{}/30", ns.ns_addr),
+                "dev",
+                &inner,
+            ],
+            vec!["-n", &ns.name, "link", "set", &inner, "up"],
+            vec!["-n", &ns.name, "link", "set", "lo", "up"],
+        ] {
+            let out = Command::new("ip").args(&args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "ip {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        ns
+    }
+
+    /// `cmd` to run inside the namespace.
+    fn command(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, program]);
+        c
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // Deleting the namespace destroys its end of the pair, and with it this end.
+        let out = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+        if !out.is_ok_and(|o| o.status.success()) {
+            eprintln!("ip netns del {} failed", self.name);
+        }
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.outer])
+            .output();
+    }
+}
+
+#[test]
+fn a_second_host_in_a_network_namespace_reports_its_own_address_and_open_port() {
+    if !is_root() {
+        eprintln!(
+            "skipping: creating a network namespace and a veth pair needs root (CI runs as root)"
+        );
+        return;
+    }
+    if !have("ip") || !have("python3") {
+        eprintln!("skipping: needs ip (apt-get install iproute2) and python3");
+        return;
+    }
+    let ns = Netns::create();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = advisory_db(dir.path());
+    // The server listens on this side of the pair, where both hosts reach it.
+    let (_srv, url) = server(&data, &db, &format!("{}:0", ns.host_addr));
+    let admin = admin_key(&data);
+    let tok = token(&data, &["--uses", "2"]);
+
+    // A port open on all interfaces inside the namespace only.
+    let mut listener = ns.command("python3");
+    listener
+        .args([
+            "-c",
+            "import socket, time\ns = socket.socket()\ns.bind(('0.0.0.0', 0))\ns.listen()\nprint(s.getsockname()[1], flush=True)\ntime.sleep(600)\n",
+        ])
+        .stdout(Stdio::piped());
+    let mut listener = Proc(listener.spawn().unwrap());
+    let port: u16 = {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(listener.0.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        line.trim().parse().expect("the listener prints its port")
+    };
+
+    let root_a = test_root(&dir.path().join("a"), "aaaa0000aaaa0000aaaa0000aaaa0000");
+    let root_b = test_root(&dir.path().join("b"), "bbbb0000bbbb0000bbbb0000bbbb0000");
+    let _host_a = agent(
+        &url,
+        &dir.path().join("state-a"),
+        &["--token", &tok, "--root", root_a.to_str().unwrap()],
+    );
+    let mut b = ns.command(env!("CARGO_BIN_EXE_scry"));
+    b.args(["agent", "--server", &url, "--token", &tok, "--root"])
+        .arg(&root_b)
+        .arg("--state-dir")
+        .arg(dir.path().join("state-b"))
+        .env("SCRY_LOG", "scry_agent=info")
+        .env_remove("SCRY_AGENT_TOKEN")
+        .stdout(Stdio::null());
+    let _host_b = Proc(b.spawn().unwrap());
+
+    let all = wait_for("both hosts to report", 60, || {
+        let h = hosts(&url, &admin);
+        (h.len() == 2 && h.iter().all(|h| h["sequence"].as_i64() > Some(0))).then_some(h)
+    });
+    let of = |machine: &str| {
+        all.iter()
+            .find(|h| h["machineId"] == machine)
+            .unwrap_or_else(|| panic!("{machine} in {all:?}"))
+            .clone()
+    };
+    let (a, b) = (
+        of("aaaa0000aaaa0000aaaa0000aaaa0000"),
+        of("bbbb0000bbbb0000bbbb0000bbbb0000"),
+    );
+    let addrs = |h: &Value| -> Vec<String> {
+        h["host"]["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    // The namespace's host has the namespace's address and nothing of this side's.
+    assert_eq!(addrs(&b), vec![ns.ns_addr.clone()], "{b}");
+    assert!(addrs(&a).contains(&ns.host_addr), "{a}");
+    assert!(!addrs(&a).contains(&ns.ns_addr), "{a}");
+    let (rid_a, rid_b) = (
+        a["resourceId"].as_str().unwrap(),
+        b["resourceId"].as_str().unwrap(),
+    );
+    assert_ne!(rid_a, rid_b);
+
+    // Both are covered.
+    let cov = inspector(&url, &admin, "/coverage/list", json!({}));
+    for rid in [rid_a, rid_b] {
+        let r = cov["coveredResources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["resourceId"] == rid)
+            .unwrap_or_else(|| panic!("{rid} in ListCoverage: {cov}"));
+        assert_eq!(r["resourceType"], "AWS_EC2_INSTANCE");
+        assert_eq!(r["scanStatus"]["statusCode"], "ACTIVE", "{r}");
+    }
+
+    // The namespace's open port is the second host's NETWORK_REACHABILITY finding, naming it.
+    let nr = |rid: &str| {
+        findings(
+            &url,
+            &admin,
+            json!({
+                "resourceId": [{"comparison": "EQUALS", "value": rid}],
+                "findingType": [{"comparison": "EQUALS", "value": "NETWORK_REACHABILITY"}]
+            }),
+        )
+        .into_iter()
+        .filter(|f| f["networkReachabilityDetails"]["openPortRange"]["begin"] == port)
+        .collect::<Vec<_>>()
+    };
+    let f = wait_for("the namespace's port finding", 30, || {
+        nr(rid_b).into_iter().next()
+    });
+    assert_eq!(f["networkReachabilityDetails"]["protocol"], "TCP");
+    assert_eq!(
+        f["title"],
+        format!("Port {port} is open on all interfaces - TCP")
+    );
+    let who = format!("python3 (pid {})", listener.0.id());
+    assert!(
+        f["description"].as_str().unwrap().contains(&who),
+        "the process is named ({who}): {f}"
+    );
+    assert_eq!(
+        f["resources"][0]["details"]["awsEc2Instance"]["ipV4Addresses"],
+        json!([ns.ns_addr])
+    );
+    // This side does not see the namespace's port.
+    assert!(nr(rid_a).is_empty());
+    let _ = listener.0.kill();
 }

@@ -10,7 +10,10 @@
 //!   port bound to all interfaces) and the Inspector-style score's network context (a host
 //!   with nothing listening on a non-loopback address has AV:N vulnerabilities scored down);
 //! - coverage: a host that misses `--agent-missed-intervals` reports becomes INACTIVE with
-//!   reason `STALE_INVENTORY`.
+//!   reason `STALE_INVENTORY`; a host whose agent could not read its software (an unreadable
+//!   package database, an unsupported OS: `HostDetails::problems`) becomes INACTIVE with
+//!   `NO_INVENTORY` or `UNSUPPORTED_OS`, and its stored inventory and findings stay as they
+//!   were, since an incomplete inventory must not close findings as if packages were removed.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -19,9 +22,9 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{Response, StatusCode};
 use scry_scan::report::finding_id;
-use scry_store::{NewFinding, ResourceInfo, TokenRefusal};
+use scry_store::{NewFinding, ResourceInfo, ScanWrite, Scope, TokenRefusal};
 use scry_vulndb::ScoreContext;
-use scry_wire::native::{EnrollRequest, EnrollResult, HostDetails, ListeningSocket};
+use scry_wire::native::{EnrollRequest, EnrollResult, HostDetails, ListeningSocket, ProblemKind};
 use scry_wire::ApiError;
 use sha2::{Digest, Sha256};
 
@@ -37,6 +40,8 @@ pub const MISSED_REASON: &str = "STALE_INVENTORY";
 const MAX_ENROLL_BODY: usize = 16 << 10;
 /// Most listening sockets one push may report.
 const MAX_SOCKETS: usize = 4096;
+/// Most collection problems one push may report.
+const MAX_PROBLEMS: usize = 64;
 
 /// A new enrollment token: `(token_id, secret, token as given to agents)`.
 pub fn new_token() -> Result<(String, String, String), getrandom::Error> {
@@ -317,6 +322,15 @@ fn check_host(h: &HostDetails) -> Result<(), ApiError> {
             "host.addresses holds at most 1024 addresses of at most 64 characters",
         ));
     }
+    if h.problems.len() > MAX_PROBLEMS
+        || h.problems
+            .iter()
+            .any(|p| p.message.len() > 4096 || p.location.as_ref().is_some_and(|l| l.len() > 1024))
+    {
+        return Err(ApiError::invalid(format!(
+            "host.problems holds at most {MAX_PROBLEMS} problems, each message at most 4096 characters and location at most 1024"
+        )));
+    }
     if let Some(l) = &h.listening {
         if l.len() > MAX_SOCKETS {
             return Err(ApiError::invalid(format!(
@@ -343,6 +357,78 @@ fn check_host(h: &HostDetails) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// The coverage reason of a push whose agent could not read the host's software, with the
+/// agent's words for it; `None` when the inventory is complete. An unsupported OS comes
+/// before an unreadable database (nothing could be matched on such a host anyway).
+pub fn problem_reason(h: &HostDetails) -> Option<(&'static str, String)> {
+    let kind = [
+        ProblemKind::UnsupportedOs,
+        ProblemKind::UnreadablePackageDatabase,
+    ]
+    .into_iter()
+    .find(|k| h.problems.iter().any(|p| p.kind == *k))?;
+    let why: Vec<String> = h
+        .problems
+        .iter()
+        .filter(|p| p.kind == kind)
+        .map(|p| match &p.location {
+            Some(l) => format!("{l}: {}", p.message),
+            None => p.message.clone(),
+        })
+        .collect();
+    Some((kind.scan_status_reason(), why.join("; ")))
+}
+
+/// Applies a push whose inventory is incomplete: the resource (created if new) becomes
+/// INACTIVE with `reason` in coverage; its stored inventory and findings are not touched (no
+/// finding closes). Returns the note for the push's answer.
+pub fn hold(
+    svc: &Service,
+    resource: ResourceInfo,
+    reason: &str,
+    why: &str,
+) -> Result<String, ApiError> {
+    let internal = |e: scry_store::StoreError| {
+        tracing::error!(error = %e, "recording a host's coverage");
+        ApiError::internal(
+            "Scry could not record the host's coverage; the server log has the cause",
+        )
+    };
+    let now = now_ms();
+    svc.store
+        .ensure_account(&resource.account_id, now)
+        .map_err(internal)?;
+    let enabled = match svc.store.account(&resource.account_id).map_err(internal)? {
+        Some(a) => scry_store::scan_type_of_resource_type(&resource.resource_type)
+            .is_some_and(|t| a.enabled(t)),
+        None => false,
+    };
+    // With scanning deactivated the account's coverage says that, as `ingest` would.
+    let reason = if enabled { reason } else { "PENDING_DISABLE" };
+    tracing::warn!(
+        account = %resource.account_id, resource_id = %resource.resource_id, reason, why,
+        "the agent could not read the host's software; its findings are kept as they were"
+    );
+    let id = resource.resource_id.clone();
+    svc.store
+        .write_scans(
+            &[ScanWrite {
+                resource,
+                inventory: None,
+                findings: Vec::new(),
+                // Speaks for no component: no finding is opened, changed or closed.
+                scope: Scope::Components(Vec::new()),
+                trigger: "push".into(),
+                status: ("INACTIVE".into(), reason.into()),
+            }],
+            now,
+        )
+        .map_err(internal)?;
+    Ok(format!(
+        "not applied: the agent could not read the software of {id} ({why}); coverage shows INACTIVE with reason {reason} and the host's findings are kept as they were until a complete inventory arrives"
+    ))
 }
 
 impl AgentPush {

@@ -114,6 +114,24 @@ pub fn dispatch(
         tags: req.tags,
     };
     let arn = info.arn.clone();
+    if let Some((reason, why)) = req.host.as_ref().and_then(crate::agent::problem_reason) {
+        // The agent could not read the host's software: the inventory is incomplete and
+        // must not close findings; coverage shows why instead.
+        let note = crate::agent::hold(svc, info, reason, &why)?;
+        agent.after_ingest(svc)?;
+        let out = PushResult {
+            resource_arn: arn,
+            packages: inv.packages.len(),
+            opened: 0,
+            reopened: 0,
+            closed: 0,
+            updated: 0,
+            unchanged: 0,
+            suppressed: 0,
+            ignored: Some(note),
+        };
+        return serde_json::to_vec(&out).map_err(|e| ApiError::internal(e.to_string()));
+    }
     let summary = svc.ingest(info, &inv, "push").map_err(|e| {
         tracing::error!(error = %e, "ingest failed");
         ApiError::internal("Scry could not store the inventory; the server log has the cause")

@@ -110,6 +110,45 @@ pub struct HostDetails {
     pub interval_seconds: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_version: Option<String>,
+    /// What kept the agent from reading the host's software: a package database that exists
+    /// but cannot be read, or an operating system it does not recognise. The inventory of
+    /// such a push is incomplete, so the server keeps the host's findings as they were and
+    /// shows the reason in coverage instead of applying it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<CollectionProblem>,
+}
+
+/// Why a host's inventory could not be collected in full (see [`HostDetails::problems`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionProblem {
+    pub kind: ProblemKind,
+    /// The file concerned, relative to the root (`var/lib/dpkg/status`), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// What went wrong, for people (the parser's or the system's error).
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ProblemKind {
+    /// An OS package database exists but cannot be read, or is not in a shape its package
+    /// manager would accept (the server's coverage reason: `NO_INVENTORY`).
+    UnreadablePackageDatabase,
+    /// No release file says which operating system this is, or it names one Scry has no
+    /// advisories for (`UNSUPPORTED_OS`).
+    UnsupportedOs,
+}
+
+impl ProblemKind {
+    /// The Inspector coverage reason (`ScanStatusReason`) a host with this problem shows.
+    pub fn scan_status_reason(self) -> &'static str {
+        match self {
+            ProblemKind::UnreadablePackageDatabase => "NO_INVENTORY",
+            ProblemKind::UnsupportedOs => "UNSUPPORTED_OS",
+        }
+    }
 }
 
 /// One listening socket.
