@@ -14,28 +14,28 @@
 
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashMap;
 use scry_version::Scheme;
 
 use crate::index::Package;
+use crate::ladder::QueryPos;
 use crate::merge::{merge, Keys};
-use crate::{Fix, Hit, Index};
+use crate::{Fix, FixedVersion, Hit, Index};
 
-/// A stored group: [`crate::merge`]'s group with its fix as a place in the package.
+/// A stored group: [`crate::merge`]'s group with everything it names in the [`Answers`], so
+/// reading one touches nothing else: its identifier keys (`keys`), its advisories, its fix.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StoredGroup {
     pub(crate) id: u32,
-    pub(crate) keys: Keys,
+    pub(crate) keys: (u32, u32),
     pub(crate) advisories: (u32, u32),
-    pub(crate) fix: StoredFix,
+    /// [`NOT_FIXED`], [`WONT_FIX`], or `FIXED + k` for `Answers::fixes[k]`.
+    pub(crate) fix: u32,
 }
 
-/// [`Fix`] as positions: the entry, and the fix among its `fixes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StoredFix {
-    WontFix,
-    NotFixed,
-    Fixed { entry: u32, k: u32 },
-}
+const NOT_FIXED: u32 = 0;
+const WONT_FIX: u32 = 1;
+const FIXED: u32 = 2;
 
 /// The answers of one (package, release view).
 #[derive(Debug, Default)]
@@ -48,6 +48,11 @@ pub(crate) struct Answers {
     groups: Vec<StoredGroup>,
     keys: Vec<u32>,
     advisories: Vec<u32>,
+    /// The fixed versions the groups name (copies of the entries' own).
+    fixes: Vec<FixedVersion>,
+    /// Per listed version (by its number, see `Package::listed`), its groups; `u32::MAX` when
+    /// the version is not on the ladder (such a query is answered directly).
+    listed: Vec<(u32, u32)>,
 }
 
 /// Per release view, its answers once built (None: the view cannot be stored, see the module
@@ -65,27 +70,33 @@ impl Answers {
         &self.groups[self.starts[k] as usize..self.starts[k + 1] as usize]
     }
 
-    pub(crate) fn keys(&self, from: u32, to: u32) -> &[u32] {
+    /// The groups of the listed version numbered `n`, when stored.
+    pub(crate) fn listed(&self, n: u32) -> Option<&[StoredGroup]> {
+        let &(from, to) = self.listed.get(n as usize)?;
+        self.groups.get(from as usize..to as usize)
+    }
+
+    #[inline]
+    pub(crate) fn keys(&self, (from, to): (u32, u32)) -> &[u32] {
         &self.keys[from as usize..to as usize]
     }
 
+    #[inline]
+    pub(crate) fn fix(&self, f: u32) -> Fix<'_> {
+        match f {
+            NOT_FIXED => Fix::NotFixed,
+            WONT_FIX => Fix::WontFix,
+            k => Fix::Fixed(&self.fixes[(k - FIXED) as usize]),
+        }
+    }
+
+    #[inline]
     pub(crate) fn advisories(&self, (from, to): (u32, u32)) -> &[u32] {
         &self.advisories[from as usize..to as usize]
     }
 }
 
 impl Package {
-    /// [`StoredFix`] back to a [`Fix`] borrowing the index.
-    pub(crate) fn fix(&self, f: StoredFix) -> Fix<'_> {
-        match f {
-            StoredFix::WontFix => Fix::WontFix,
-            StoredFix::NotFixed => Fix::NotFixed,
-            StoredFix::Fixed { entry, k } => {
-                Fix::Fixed(&self.entries[entry as usize].fixes[k as usize])
-            }
-        }
-    }
-
     /// The answers of release view `view` (see [`Package::view_of`]), built on first use; None
     /// when that view cannot be stored.
     pub(crate) fn answers(
@@ -127,10 +138,13 @@ impl Package {
             starts: Vec::with_capacity(breaks.len() + 2),
             ..Answers::default()
         };
-        out.starts.push(0);
         let mut hits: Vec<Hit<'_>> = Vec::new();
-        let mut origins: Vec<StoredFix> = Vec::new();
-        for q in std::iter::once(0).chain(breaks.iter().copied()) {
+        let mut origins: Vec<u32> = Vec::new();
+        // (entry, fix) → its number in `out.fixes`.
+        let mut fix_numbers: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        // The answer at ladder position `q` for a version listed by the entries `listed`
+        // (ascending), appended to `out.groups`: the query's hit loop, then `merge`.
+        let mut answer = |out: &mut Answers, q: u32, listed: &[u32]| -> Option<()> {
             hits.clear();
             origins.clear();
             for (&i, f) in seen.iter().zip(&flat) {
@@ -139,7 +153,9 @@ impl Package {
                     continue;
                 }
                 let spans = &self.flat_spans[f.spans.0 as usize..f.spans.1 as usize];
-                if !spans.iter().any(|&(lo, hi)| lo <= q && q < hi) {
+                if !(listed.binary_search(&i).is_ok()
+                    || spans.iter().any(|&(lo, hi)| lo <= q && q < hi))
+                {
                     continue;
                 }
                 let mut best: Option<(u32, u32)> = None;
@@ -149,12 +165,16 @@ impl Package {
                     }
                 }
                 let (fix, origin) = match best {
-                    Some((_, k)) => (
-                        Fix::Fixed(&entry.fixes[k as usize]),
-                        StoredFix::Fixed { entry: i, k },
-                    ),
-                    None if entry.wont_fix => (Fix::WontFix, StoredFix::WontFix),
-                    None => (Fix::NotFixed, StoredFix::NotFixed),
+                    Some((_, k)) => {
+                        let fixed = &entry.fixes[k as usize];
+                        let n = *fix_numbers.entry((i, k)).or_insert_with(|| {
+                            out.fixes.push(fixed.clone());
+                            out.fixes.len() as u32 - 1
+                        });
+                        (Fix::Fixed(fixed), FIXED + n)
+                    }
+                    None if entry.wont_fix => (Fix::WontFix, WONT_FIX),
+                    None => (Fix::NotFixed, NOT_FIXED),
                 };
                 hits.push(Hit {
                     advisory: entry.advisory,
@@ -166,22 +186,19 @@ impl Package {
             let merged = merge(index, &hits, scheme);
             let (groups, keys, advisories) = merged.built()?;
             for g in groups {
-                let keys = match g.keys {
-                    Keys::Advisory(a) => Keys::Advisory(a),
-                    Keys::Own(from, to) => {
-                        let at = out.keys.len() as u32;
-                        out.keys
-                            .extend_from_slice(&keys[from as usize..to as usize]);
-                        Keys::Own(at, out.keys.len() as u32)
-                    }
-                };
+                let at = out.keys.len() as u32;
+                out.keys.extend_from_slice(match g.keys {
+                    Keys::Advisory(a) => &index.advisory(a).keys,
+                    Keys::Own(from, to) => &keys[from as usize..to as usize],
+                });
+                let keys = (at, out.keys.len() as u32);
                 let at = out.advisories.len() as u32;
                 out.advisories.extend_from_slice(
                     &advisories[g.advisories.0 as usize..g.advisories.1 as usize],
                 );
                 let fix = match g.fix {
-                    Fix::WontFix => StoredFix::WontFix,
-                    Fix::NotFixed => StoredFix::NotFixed,
+                    Fix::WontFix => WONT_FIX,
+                    Fix::NotFixed => NOT_FIXED,
                     // The merged fix is one of the hits' fixes: find which.
                     Fix::Fixed(v) => *hits.iter().zip(&origins).find_map(|(h, o)| {
                         matches!(h.fix, Fix::Fixed(w) if std::ptr::eq(v, w)).then_some(o)
@@ -194,15 +211,37 @@ impl Package {
                     fix,
                 });
             }
-            if out.groups.len() > MAX_GROUPS {
-                return None;
-            }
+            (out.groups.len() <= MAX_GROUPS).then_some(())
+        };
+        out.starts.push(0);
+        for q in std::iter::once(0).chain(breaks.iter().copied()) {
+            answer(&mut out, q, &[])?;
             out.starts.push(out.groups.len() as u32);
         }
+        // Listed versions: their own answers, where the version is on the ladder.
+        out.listed = vec![(u32::MAX, u32::MAX); self.listed.len()];
+        let ladder = self.ladder(0)?;
+        let mut entries: Vec<u32> = Vec::new();
+        for (text, &(head, _, n)) in &self.listed {
+            let QueryPos::At(q) = ladder.place(text) else {
+                continue;
+            };
+            entries.clear();
+            let mut node = head;
+            while let Some(&(entry, next)) = self.listed_nodes.get(node as usize) {
+                entries.push(entry);
+                node = next;
+            }
+            let from = out.groups.len() as u32;
+            answer(&mut out, q, &entries)?;
+            out.listed[n as usize] = (from, out.groups.len() as u32);
+        }
         out.breaks = breaks;
+        out.starts.shrink_to_fit();
         out.groups.shrink_to_fit();
         out.keys.shrink_to_fit();
         out.advisories.shrink_to_fit();
+        out.fixes.shrink_to_fit();
         Some(out)
     }
 }

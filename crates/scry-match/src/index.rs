@@ -39,10 +39,11 @@ pub(crate) struct Package {
     ladders: Vec<Ladder>,
     /// Index-wide number of `ladders[0]`.
     ladder_base: u32,
-    /// Explicitly listed affected version → (first, last) node of its list in `listed_nodes`.
-    listed: FxHashMap<Box<str>, (u32, u32)>,
+    /// Explicitly listed affected version → (first, last) node of its list in `listed_nodes`,
+    /// and the version's number (in order of first listing).
+    pub(crate) listed: FxHashMap<Box<str>, (u32, u32, u32)>,
     /// (entry position, next node or [`NONE`]); each list ascends by entry position.
-    listed_nodes: Vec<(u32, u32)>,
+    pub(crate) listed_nodes: Vec<(u32, u32)>,
     /// Entry positions grouped by release (ascending within a release), so a query visits only
     /// the entries of its release and those without one.
     by_release: Vec<u32>,
@@ -312,13 +313,14 @@ impl Package {
         // Listed versions: a hash map to a list of entries (ascending, linked through
         // `listed_nodes`), built without sorting any text.
         self.solo = vec![false; self.entries.len()];
+        let mut listed_count = 0u32;
         for (i, entry) in self.entries.iter_mut().enumerate() {
             let i = i as u32;
             for v in std::mem::take(&mut entry.versions) {
                 let node = self.listed_nodes.len() as u32;
                 match self.listed.entry(v) {
                     std::collections::hash_map::Entry::Occupied(mut o) => {
-                        let (_, tail) = *o.get();
+                        let (_, tail, _) = *o.get();
                         if self.listed_nodes[tail as usize].0 != i {
                             self.listed_nodes[tail as usize].1 = node;
                             self.listed_nodes.push((i, NONE));
@@ -327,7 +329,8 @@ impl Package {
                     }
                     std::collections::hash_map::Entry::Vacant(v) => {
                         self.listed_nodes.push((i, NONE));
-                        v.insert((node, node));
+                        v.insert((node, node, listed_count));
+                        listed_count += 1;
                     }
                 }
             }
@@ -374,6 +377,10 @@ impl Package {
 
     pub(crate) fn ladder_count(&self) -> usize {
         self.ladders.len()
+    }
+
+    pub(crate) fn ladder(&self, n: usize) -> Option<&Ladder> {
+        self.ladders.get(n)
     }
 
     /// The release view of a query of `release` (see `answer_slots`).
@@ -462,11 +469,13 @@ impl Index {
         self.ecosystems.iter().map(|e| e.packages.len()).sum()
     }
 
+    #[inline]
     pub fn advisory(&self, pos: u32) -> &AdvisoryMeta {
         &self.advisories[pos as usize]
     }
 
     /// The identifier (advisory id or alias) interned as `key` (see [`AdvisoryMeta::keys`]).
+    #[inline]
     pub fn identifier(&self, key: u32) -> &str {
         &self.identifiers[key as usize]
     }
@@ -544,10 +553,7 @@ impl Index {
             (q.name, q.version)
         };
         let package = self.package(eco, name)?;
-        if package.entries.is_empty()
-            || package.ladders.len() != 1
-            || package.listed.contains_key(version)
-        {
+        if package.entries.is_empty() || package.ladders.len() != 1 {
             return None;
         }
         let QueryPos::At(p) = package.ladders[0].place(version) else {
@@ -561,12 +567,16 @@ impl Index {
                 .unwrap_or(UNKNOWN_RELEASE)
         });
         let answers = package.answers(self, package.view_of(release), scheme)?;
+        let groups = match package.listed.get(version) {
+            Some(&(_, _, n)) => answers.listed(n)?,
+            None => answers.at(p),
+        };
         let version_error = eco
             .scheme
             .and_then(|s| scry_version::validate(s, version).err())
             .map(|e| e.to_string());
         Some(Vulnerabilities {
-            merged: Merged::stored(self, package, answers, answers.at(p)),
+            merged: Merged::stored(self, answers, groups),
             version_error,
         })
     }
@@ -619,7 +629,10 @@ impl Index {
             }
             let placed = package.place(version);
             let before = out.hits.len();
-            let mut node = package.listed.get(version).map_or(NONE, |&(head, _)| head);
+            let mut node = package
+                .listed
+                .get(version)
+                .map_or(NONE, |&(head, _, _)| head);
             let mut listed = std::iter::from_fn(|| {
                 let &(entry, next) = package.listed_nodes.get(node as usize)?;
                 node = next;

@@ -6,7 +6,6 @@ use scry_version::{compare, Scheme};
 
 use crate::answers::{Answers, StoredGroup};
 use crate::compile::FixedVersion;
-use crate::index::Package;
 use crate::ladder::UNRANKED;
 use crate::{Fix, Hit, Index, Match};
 
@@ -30,7 +29,6 @@ enum Body<'i> {
     },
     Stored {
         answers: &'i Answers,
-        package: &'i Package,
         groups: &'i [StoredGroup],
     },
 }
@@ -65,11 +63,13 @@ pub struct MatchRef<'m, 'i> {
 impl<'m, 'i: 'm> MatchRef<'m, 'i> {
     /// The identifier shown to people: a CVE id when one is known, otherwise the first
     /// advisory's id.
+    #[inline]
     pub fn id(&self) -> &'i str {
         self.index.identifier(self.id)
     }
 
     /// Every identifier of the merged advisories (ids and aliases), sorted, without `id`.
+    #[inline]
     pub fn aliases(&self) -> impl Iterator<Item = &'i str> + 'm {
         let (index, id) = (self.index, self.id);
         self.keys
@@ -79,12 +79,14 @@ impl<'m, 'i: 'm> MatchRef<'m, 'i> {
     }
 
     /// The advisories, by position in the index, in hit order.
+    #[inline]
     pub fn advisories(&self) -> &'m [u32] {
         self.advisories
     }
 
     /// The smallest fixed version above the installed one across the merged advisories, or why
     /// there is none.
+    #[inline]
     pub fn fix(&self) -> Fix<'i> {
         self.fix
     }
@@ -104,20 +106,16 @@ impl<'i> Merged<'i> {
     /// A stored answer (see [`crate::answers`]).
     pub(crate) fn stored(
         index: &'i Index,
-        package: &'i Package,
         answers: &'i Answers,
         groups: &'i [StoredGroup],
     ) -> Merged<'i> {
         Merged {
             index,
-            body: Body::Stored {
-                answers,
-                package,
-                groups,
-            },
+            body: Body::Stored { answers, groups },
         }
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         match &self.body {
             Body::Built { groups, .. } => groups.len(),
@@ -125,6 +123,7 @@ impl<'i> Merged<'i> {
         }
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -136,6 +135,7 @@ impl<'i> Merged<'i> {
     }
 
     /// The `i`-th vulnerability (sorted by id).
+    #[inline]
     pub fn get(&self, i: usize) -> MatchRef<'_, 'i> {
         let index = self.index;
         match &self.body {
@@ -156,27 +156,21 @@ impl<'i> Merged<'i> {
                     fix: g.fix,
                 }
             }
-            Body::Stored {
-                answers,
-                package,
-                groups,
-            } => {
+            Body::Stored { answers, groups } => {
                 let g = &groups[i];
                 MatchRef {
                     index,
                     id: g.id,
-                    keys: match g.keys {
-                        Keys::Advisory(a) => &index.advisory(a).keys,
-                        Keys::Own(from, to) => answers.keys(from, to),
-                    },
+                    keys: answers.keys(g.keys),
                     advisories: answers.advisories(g.advisories),
-                    fix: package.fix(g.fix),
+                    fix: answers.fix(g.fix),
                 }
             }
         }
     }
 
     /// The vulnerabilities, sorted by id.
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = MatchRef<'_, 'i>> + '_ {
         (0..self.len()).map(move |i| self.get(i))
     }
