@@ -25,12 +25,20 @@ pub struct CoreReport {
     pub load_ms_max: f64,
     pub load_rss_growth_bytes: u64,
     pub queries: usize,
-    /// Queries about packages the database names, at versions taken from their ranges: the
-    /// first pass, which builds each package's stored answers on first use.
+    /// Every package the database names in turn, each at the next version taken from its ranges
+    /// (an inventory made only of packages with advisories): stored answers, median of three
+    /// passes, after a first pass that stores them.
+    pub uniform_queries_per_second: f64,
+    pub uniform_first_pass_per_second: f64,
+    pub uniform_vulnerabilities_per_query: f64,
+    /// One query per bound of every range of every package the database names (so a package
+    /// with many advisories is asked about far more often, and each answer is long): the first
+    /// pass, which builds each package's stored answers on first use.
     pub hit_first_pass_per_second: f64,
     /// The same queries again (median of three passes), answered from stored answers.
     pub hit_queries_per_second: f64,
     pub hit_queries_matched: usize,
+    pub hit_vulnerabilities_per_query: f64,
     /// The same queries through the direct path (`Index::query` then `merge`), for comparison.
     pub hit_direct_per_second: f64,
     /// What the stored answers the first pass built added to the resident set.
@@ -82,13 +90,16 @@ pub fn core(vulndata: &Path, queries: usize) -> anyhow::Result<CoreReport> {
     let owned = hit_queries(&loaded.index, queries);
     let direct_qps = run_direct(&loaded.index, &owned);
     let rss_before = status_bytes("VmRSS");
-    let (first_qps, matched) = run_queries(&loaded.index, &owned);
+    let first = run_queries(&loaded.index, &owned);
     let stored_rss = status_bytes("VmRSS").saturating_sub(rss_before);
-    let mut passes: Vec<f64> = (0..3)
-        .map(|_| run_queries(&loaded.index, &owned).0)
-        .collect();
-    passes.sort_by(f64::total_cmp);
-    let hit_qps = passes[1];
+    let heavy = median_of_three(&loaded.index, &owned);
+
+    // The uniform mix, on an index of its own (no answers stored yet).
+    let fresh = VulnDb::open(&path)?.load()?;
+    let uniform_queries = uniform_queries(&fresh.index, queries);
+    let uniform_first = run_queries(&fresh.index, &uniform_queries);
+    let uniform = median_of_three(&fresh.index, &uniform_queries);
+    drop(fresh);
     let mixed: Vec<OwnedQuery> = owned
         .iter()
         .enumerate()
@@ -103,7 +114,7 @@ pub fn core(vulndata: &Path, queries: usize) -> anyhow::Result<CoreReport> {
             }
         })
         .collect();
-    let (mixed_qps, _) = run_queries(&loaded.index, &mixed);
+    let mixed_qps = run_queries(&loaded.index, &mixed).per_second;
 
     Ok(CoreReport {
         records,
@@ -117,9 +128,13 @@ pub fn core(vulndata: &Path, queries: usize) -> anyhow::Result<CoreReport> {
         load_ms_max: loads[loads.len() - 1],
         load_rss_growth_bytes: rss_growth,
         queries: owned.len(),
-        hit_first_pass_per_second: first_qps,
-        hit_queries_per_second: hit_qps,
-        hit_queries_matched: matched,
+        uniform_queries_per_second: uniform.per_second,
+        uniform_first_pass_per_second: uniform_first.per_second,
+        uniform_vulnerabilities_per_query: uniform.vulnerabilities as f64 / queries.max(1) as f64,
+        hit_first_pass_per_second: first.per_second,
+        hit_queries_per_second: heavy.per_second,
+        hit_queries_matched: heavy.matched,
+        hit_vulnerabilities_per_query: heavy.vulnerabilities as f64 / queries.max(1) as f64,
         hit_direct_per_second: direct_qps,
         stored_answers_rss_bytes: stored_rss,
         mixed_queries_per_second: mixed_qps,
@@ -133,9 +148,13 @@ struct OwnedQuery {
     version: String,
 }
 
-/// Queries cycling over every package in the index, at versions taken from its ranges (lower
-/// bounds and fixed versions), so that about half match.
+/// Queries cycling over [`pool`], so that about half match.
 fn hit_queries(index: &Index, n: usize) -> Vec<OwnedQuery> {
+    pool(index).iter().cycle().take(n).cloned().collect()
+}
+
+/// Every package's versions taken from its ranges, package by package.
+fn pool(index: &Index) -> Vec<OwnedQuery> {
     let mut pool = Vec::new();
     let mut packages: Vec<(&str, &str)> = index.packages().collect();
     packages.sort();
@@ -162,13 +181,39 @@ fn hit_queries(index: &Index, n: usize) -> Vec<OwnedQuery> {
             }
         }
     }
-    pool.iter().cycle().take(n).cloned().collect()
+    pool
+}
+
+/// `n` queries going round every package of the index (sorted), each time at the package's next
+/// version from [`hit_queries`]' pool.
+fn uniform_queries(index: &Index, n: usize) -> Vec<OwnedQuery> {
+    let pool = pool(index);
+    let mut grouped: std::collections::BTreeMap<(&str, &str), Vec<&OwnedQuery>> =
+        Default::default();
+    for q in &pool {
+        grouped.entry((&q.ecosystem, &q.name)).or_default().push(q);
+    }
+    let by_package: Vec<Vec<&OwnedQuery>> = grouped.into_values().collect();
+    (0..n)
+        .map(|i| {
+            let versions = &by_package[i % by_package.len()];
+            versions[(i / by_package.len()) % versions.len()].clone()
+        })
+        .collect()
+}
+
+/// What one pass of queries gave.
+struct Pass {
+    per_second: f64,
+    /// Queries with at least one vulnerability.
+    matched: usize,
+    vulnerabilities: usize,
 }
 
 /// What a scan does per package before reading prose from the database: the vulnerabilities
 /// of the package (hits merged by alias: id, aliases, advisories, fix), each of which is read.
-fn run_queries(index: &Index, qs: &[OwnedQuery]) -> (f64, usize) {
-    let mut matched = 0;
+fn run_queries(index: &Index, qs: &[OwnedQuery]) -> Pass {
+    let (mut matched, mut vulnerabilities) = (0, 0);
     let t = Instant::now();
     for q in qs {
         let v = index.vulnerabilities(&Query {
@@ -181,9 +226,21 @@ fn run_queries(index: &Index, qs: &[OwnedQuery]) -> (f64, usize) {
             black_box((m.id(), m.aliases().count(), m.advisories(), m.fix()));
         }
         matched += usize::from(!v.merged.is_empty());
+        vulnerabilities += v.merged.len();
         black_box(&v.version_error);
     }
-    (qs.len() as f64 / t.elapsed().as_secs_f64(), matched)
+    Pass {
+        per_second: qs.len() as f64 / t.elapsed().as_secs_f64(),
+        matched,
+        vulnerabilities,
+    }
+}
+
+/// The median pass of three (this VM's speed varies from second to second).
+fn median_of_three(index: &Index, qs: &[OwnedQuery]) -> Pass {
+    let mut passes: Vec<Pass> = (0..3).map(|_| run_queries(index, qs)).collect();
+    passes.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+    passes.swap_remove(1)
 }
 
 /// [`run_queries`] without stored answers: every query's hits found and merged anew.

@@ -19,18 +19,20 @@ use scry_version::Scheme;
 
 use crate::index::Package;
 use crate::ladder::QueryPos;
-use crate::merge::{merge, Keys};
+use crate::merge::{merge, Keys, MatchRef};
 use crate::{Fix, FixedVersion, Hit, Index};
 
 /// A stored group: [`crate::merge`]'s group with everything it names in the [`Answers`], so
-/// reading one touches nothing else: its identifier keys (`keys`), its advisories, its fix.
+/// reading one touches nothing else. Its identifier keys and advisories start where it says
+/// and end where the next group's start (every answer is followed by a group: the next
+/// answer's first, or the final sentinel).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StoredGroup {
-    pub(crate) id: u32,
-    pub(crate) keys: (u32, u32),
-    pub(crate) advisories: (u32, u32),
+    id: u32,
+    keys: u32,
+    advisories: u32,
     /// [`NOT_FIXED`], [`WONT_FIX`], or `FIXED + k` for `Answers::fixes[k]`.
-    pub(crate) fix: u32,
+    fix: u32,
 }
 
 const NOT_FIXED: u32 = 0;
@@ -64,35 +66,43 @@ pub(crate) type AnswerSlots = Box<[OnceLock<Option<Answers>>]>;
 const MAX_GROUPS: usize = 1 << 20;
 
 impl Answers {
-    /// The groups of the stretch holding ladder position `p`.
+    /// The groups of the stretch holding ladder position `p`, and the group after them.
     pub(crate) fn at(&self, p: u32) -> &[StoredGroup] {
         let k = self.breaks.partition_point(|&b| b <= p);
-        &self.groups[self.starts[k] as usize..self.starts[k + 1] as usize]
+        self.slice(self.starts[k], self.starts[k + 1])
     }
 
-    /// The groups of the listed version numbered `n`, when stored.
+    /// The groups of the listed version numbered `n`, when stored, and the group after them.
     pub(crate) fn listed(&self, n: u32) -> Option<&[StoredGroup]> {
         let &(from, to) = self.listed.get(n as usize)?;
-        self.groups.get(from as usize..to as usize)
+        (from != u32::MAX).then(|| self.slice(from, to))
     }
 
-    #[inline]
-    pub(crate) fn keys(&self, (from, to): (u32, u32)) -> &[u32] {
-        &self.keys[from as usize..to as usize]
+    /// `groups[from..to]` and its follower.
+    fn slice(&self, from: u32, to: u32) -> &[StoredGroup] {
+        &self.groups[from as usize..=to as usize]
     }
 
+    /// Group `g` (followed by `next`) as a [`MatchRef`].
     #[inline]
-    pub(crate) fn fix(&self, f: u32) -> Fix<'_> {
-        match f {
+    pub(crate) fn read<'i>(
+        &'i self,
+        index: &'i Index,
+        g: &StoredGroup,
+        next: &StoredGroup,
+    ) -> MatchRef<'i, 'i> {
+        let fix = match g.fix {
             NOT_FIXED => Fix::NotFixed,
             WONT_FIX => Fix::WontFix,
             k => Fix::Fixed(&self.fixes[(k - FIXED) as usize]),
-        }
-    }
-
-    #[inline]
-    pub(crate) fn advisories(&self, (from, to): (u32, u32)) -> &[u32] {
-        &self.advisories[from as usize..to as usize]
+        };
+        MatchRef::new(
+            index,
+            g.id,
+            &self.keys[g.keys as usize..next.keys as usize],
+            &self.advisories[g.advisories as usize..next.advisories as usize],
+            fix,
+        )
     }
 }
 
@@ -186,13 +196,12 @@ impl Package {
             let merged = merge(index, &hits, scheme);
             let (groups, keys, advisories) = merged.built()?;
             for g in groups {
-                let at = out.keys.len() as u32;
+                let stored_keys = out.keys.len() as u32;
                 out.keys.extend_from_slice(match g.keys {
                     Keys::Advisory(a) => &index.advisory(a).keys,
                     Keys::Own(from, to) => &keys[from as usize..to as usize],
                 });
-                let keys = (at, out.keys.len() as u32);
-                let at = out.advisories.len() as u32;
+                let stored_advisories = out.advisories.len() as u32;
                 out.advisories.extend_from_slice(
                     &advisories[g.advisories.0 as usize..g.advisories.1 as usize],
                 );
@@ -206,8 +215,8 @@ impl Package {
                 };
                 out.groups.push(StoredGroup {
                     id: g.id,
-                    keys,
-                    advisories: (at, out.advisories.len() as u32),
+                    keys: stored_keys,
+                    advisories: stored_advisories,
                     fix,
                 });
             }
@@ -236,6 +245,13 @@ impl Package {
             answer(&mut out, q, &entries)?;
             out.listed[n as usize] = (from, out.groups.len() as u32);
         }
+        // The final follower.
+        out.groups.push(StoredGroup {
+            id: u32::MAX,
+            keys: out.keys.len() as u32,
+            advisories: out.advisories.len() as u32,
+            fix: NOT_FIXED,
+        });
         out.breaks = breaks;
         out.starts.shrink_to_fit();
         out.groups.shrink_to_fit();

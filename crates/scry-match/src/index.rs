@@ -538,7 +538,13 @@ impl Index {
             None => (q.ecosystem, None),
         };
         let eco = self.ecosystem(base)?;
-        let scheme = Scheme::for_ecosystem(q.ecosystem);
+        // The scheme `merge` is given for this spelling of the ecosystem: the index's own when
+        // spelled as OSV spells it (the common case, no lookup).
+        let scheme = if *eco.base == *base {
+            eco.scheme
+        } else {
+            Scheme::for_ecosystem(q.ecosystem)
+        };
         if scheme != eco.scheme {
             return None;
         }

@@ -33,7 +33,7 @@ mod state;
 
 pub use compile::{release_key, Bound, CompiledAffected, FixedVersion, Interval, Upper};
 pub use index::{AdvisoryMeta, Index, IndexBuilder};
-pub use merge::{merge, merge_by_alias, MatchRef, Merged};
+pub use merge::{merge, merge_by_alias, Iter, MatchRef, Merged};
 pub use state::FixState;
 
 /// An installed package to match.

@@ -61,6 +61,23 @@ pub struct MatchRef<'m, 'i> {
 }
 
 impl<'m, 'i: 'm> MatchRef<'m, 'i> {
+    #[inline]
+    pub(crate) fn new(
+        index: &'i Index,
+        id: u32,
+        keys: &'m [u32],
+        advisories: &'m [u32],
+        fix: Fix<'i>,
+    ) -> MatchRef<'m, 'i> {
+        MatchRef {
+            index,
+            id,
+            keys,
+            advisories,
+            fix,
+        }
+    }
+
     /// The identifier shown to people: a CVE id when one is known, otherwise the first
     /// advisory's id.
     #[inline]
@@ -119,7 +136,8 @@ impl<'i> Merged<'i> {
     pub fn len(&self) -> usize {
         match &self.body {
             Body::Built { groups, .. } => groups.len(),
-            Body::Stored { groups, .. } => groups.len(),
+            // The last group is the follower of the answer's last (see `Answers::slice`).
+            Body::Stored { groups, .. } => groups.len() - 1,
         }
     }
 
@@ -156,23 +174,31 @@ impl<'i> Merged<'i> {
                     fix: g.fix,
                 }
             }
-            Body::Stored { answers, groups } => {
-                let g = &groups[i];
-                MatchRef {
-                    index,
-                    id: g.id,
-                    keys: answers.keys(g.keys),
-                    advisories: answers.advisories(g.advisories),
-                    fix: answers.fix(g.fix),
-                }
-            }
+            Body::Stored { answers, groups } => answers.read(index, &groups[i], &groups[i + 1]),
         }
     }
 
     /// The vulnerabilities, sorted by id.
     #[inline]
-    pub fn iter(&self) -> impl Iterator<Item = MatchRef<'_, 'i>> + '_ {
-        (0..self.len()).map(move |i| self.get(i))
+    pub fn iter(&self) -> Iter<'_, 'i> {
+        Iter {
+            index: self.index,
+            inner: match &self.body {
+                Body::Built {
+                    groups,
+                    keys,
+                    advisories,
+                } => Inner::Built {
+                    groups: groups.iter(),
+                    keys,
+                    advisories,
+                },
+                Body::Stored { answers, groups } => Inner::Stored {
+                    answers,
+                    groups: groups.windows(2),
+                },
+            },
+        }
     }
 
     /// The groups of a built answer, with its keys and advisories (for storing).
@@ -184,6 +210,66 @@ impl<'i> Merged<'i> {
                 advisories,
             } => Some((groups, keys, advisories)),
             Body::Stored { .. } => None,
+        }
+    }
+}
+
+/// The vulnerabilities of a [`Merged`], sorted by id.
+#[derive(Debug, Clone)]
+pub struct Iter<'m, 'i> {
+    index: &'i Index,
+    inner: Inner<'m, 'i>,
+}
+
+#[derive(Debug, Clone)]
+enum Inner<'m, 'i> {
+    Built {
+        groups: std::slice::Iter<'m, Group<'i>>,
+        keys: &'m [u32],
+        advisories: &'m [u32],
+    },
+    Stored {
+        answers: &'i Answers,
+        groups: std::slice::Windows<'i, StoredGroup>,
+    },
+}
+
+impl<'m, 'i: 'm> Iterator for Iter<'m, 'i> {
+    type Item = MatchRef<'m, 'i>;
+
+    #[inline]
+    fn next(&mut self) -> Option<MatchRef<'m, 'i>> {
+        let index = self.index;
+        match &mut self.inner {
+            Inner::Built {
+                groups,
+                keys,
+                advisories,
+            } => {
+                let g = groups.next()?;
+                Some(MatchRef {
+                    index,
+                    id: g.id,
+                    keys: match g.keys {
+                        Keys::Advisory(a) => &index.advisory(a).keys,
+                        Keys::Own(from, to) => &keys[from as usize..to as usize],
+                    },
+                    advisories: &advisories[g.advisories.0 as usize..g.advisories.1 as usize],
+                    fix: g.fix,
+                })
+            }
+            Inner::Stored { answers, groups } => {
+                let w = groups.next()?;
+                Some(answers.read(index, &w[0], &w[1]))
+            }
+        }
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.inner {
+            Inner::Built { groups, .. } => groups.size_hint(),
+            Inner::Stored { groups, .. } => groups.size_hint(),
         }
     }
 }

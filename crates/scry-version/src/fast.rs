@@ -82,9 +82,48 @@ pub(crate) fn compare(scheme: Scheme, a: &str, b: &str) -> Option<Ordering> {
     }
 }
 
+/// Whether `v` has the fast path's shape under `scheme` (then it is valid under the scheme's
+/// rules; numbers of more than 18 digits are left to the parser, which may bound them).
+pub(crate) fn valid(scheme: Scheme, v: &str) -> bool {
+    v.split('.').all(|s| s.len() <= 18) && compare(scheme, v, v).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{compare, Scheme};
+
+    /// Every version the fast path calls valid, the scheme's parser accepts: on every line of
+    /// the shared vector files and on numbers at the edge of each parser's bounds.
+    #[test]
+    fn fast_shape_implies_valid() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/versions");
+        let mut versions: Vec<String> = [
+            "0", "1", "1.2", "1.2.3", "1.2.3.4", "1.2.3.4.5", "v1.2.3", "18446744073709551615.0.0",
+            "999999999999999999.1.1", "4294967296.0.0", "1.0.0.0.1",
+        ]
+        .map(String::from)
+        .to_vec();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for line in text.lines() {
+                if let Some(Ok(v)) = crate::vectors::parse_line(line) {
+                    versions.push(v.left.to_string());
+                    versions.push(v.right.to_string());
+                }
+            }
+        }
+        let mut fast = 0;
+        for scheme in Scheme::ALL {
+            for v in &versions {
+                if super::valid(scheme, v) {
+                    fast += 1;
+                    let full = crate::validate_parsed(scheme, v);
+                    assert!(full.is_ok(), "{scheme:?} {v}: {full:?}");
+                }
+            }
+        }
+        assert!(fast > 1000, "{fast}");
+    }
 
     /// Regression: the fast path ordered five-number NuGet versions that the NuGet parser
     /// rejects, so whether `1.0.0.0.1` was a version depended on what it was compared with.

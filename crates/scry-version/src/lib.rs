@@ -98,6 +98,14 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, VersionErro
 
 /// Whether `v` is a valid version under `scheme`, by the ecosystem's own (strict) rules.
 pub fn validate(scheme: Scheme, v: &str) -> Result<(), VersionError> {
+    if fast::valid(scheme, v) {
+        return Ok(());
+    }
+    validate_parsed(scheme, v)
+}
+
+/// [`validate`] by the scheme's parser alone.
+fn validate_parsed(scheme: Scheme, v: &str) -> Result<(), VersionError> {
     match scheme {
         Scheme::Dpkg => dpkg::validate(v),
         Scheme::Rpm => rpm::validate(v),
