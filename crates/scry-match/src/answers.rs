@@ -66,6 +66,22 @@ pub(crate) type AnswerSlots = Box<[OnceLock<Option<Answers>>]>;
 const MAX_GROUPS: usize = 1 << 20;
 
 impl Answers {
+    /// Heap bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.breaks.capacity() * 4
+            + self.starts.capacity() * 4
+            + self.groups.capacity() * size_of::<StoredGroup>()
+            + self.keys.capacity() * 4
+            + self.advisories.capacity() * 4
+            + self.listed.capacity() * 8
+            + self
+                .fixes
+                .iter()
+                .map(|f| size_of::<FixedVersion>() + f.version.len())
+                .sum::<usize>()
+    }
+
     /// The groups of the stretch holding ladder position `p`, and the group after them.
     pub(crate) fn at(&self, p: u32) -> &[StoredGroup] {
         let k = self.breaks.partition_point(|&b| b <= p);

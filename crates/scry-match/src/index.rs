@@ -464,6 +464,17 @@ impl Index {
         self.entries
     }
 
+    /// Heap bytes held by the stored answers built so far (see [`Index::vulnerabilities`]).
+    pub fn stored_answers_bytes(&self) -> usize {
+        self.ecosystems
+            .iter()
+            .flat_map(|e| e.packages.values())
+            .flat_map(|p| p.answer_slots.iter())
+            .filter_map(|slot| slot.get()?.as_ref())
+            .map(|a| a.bytes())
+            .sum()
+    }
+
     /// Number of distinct (ecosystem, package) keys.
     pub fn package_count(&self) -> usize {
         self.ecosystems.iter().map(|e| e.packages.len()).sum()

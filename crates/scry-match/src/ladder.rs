@@ -35,8 +35,11 @@ pub(crate) enum QueryPos {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Ladder {
     pub(crate) scheme: Scheme,
-    /// One representative per class of equal versions, ascending.
-    classes: Vec<Box<str>>,
+    /// One representative per class of equal versions, ascending, one after the other (so
+    /// placing a version reads one small block of memory, not a string per step).
+    text: Box<str>,
+    /// Where each class ends in `text`.
+    ends: Box<[u32]>,
 }
 
 /// Whether the scheme's order may be used transitively on `v`.
@@ -72,17 +75,23 @@ impl Ladder {
             compare(scheme, distinct[a as usize], distinct[b as usize]).unwrap_or(Ordering::Equal)
         });
         let mut pos_of: Vec<Pos> = vec![INVALID; distinct.len()];
-        let mut classes: Vec<Box<str>> = Vec::new();
+        let mut classes: Vec<&str> = Vec::new();
         for &i in &ordered {
             let t = distinct[i as usize];
             let same = classes
                 .last()
                 .is_some_and(|c| compare(scheme, c, t) == Ok(Ordering::Equal));
             if !same {
-                classes.push(t.into());
+                classes.push(t);
             }
             let k = u32::try_from(classes.len() - 1).unwrap_or(INVALID / 2 - 1);
             pos_of[i as usize] = 2 * k + 1;
+        }
+        let mut ends = Vec::with_capacity(classes.len());
+        let mut text = String::with_capacity(classes.iter().map(|c| c.len()).sum());
+        for c in &classes {
+            text.push_str(c);
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
         }
         let positions = texts
             .iter()
@@ -95,7 +104,19 @@ impl Ladder {
                 }
             })
             .collect();
-        (Ladder { scheme, classes }, positions)
+        let ladder = Ladder {
+            scheme,
+            text: text.into(),
+            ends: ends.into(),
+        };
+        (ladder, positions)
+    }
+
+    /// The `k`-th class's representative.
+    #[inline]
+    fn class(&self, k: usize) -> &str {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.text[start..self.ends[k] as usize]
     }
 
     /// Place `version` on the ladder: `log2(classes)` comparisons under the scheme.
@@ -103,16 +124,16 @@ impl Ladder {
         if !rankable(self.scheme, version) {
             return QueryPos::Unranked;
         }
-        if self.classes.is_empty() {
+        if self.ends.is_empty() {
             return match compare(self.scheme, version, version) {
                 Ok(_) => QueryPos::At(0),
                 Err(_) => QueryPos::Invalid,
             };
         }
-        let (mut lo, mut hi) = (0usize, self.classes.len());
+        let (mut lo, mut hi) = (0usize, self.ends.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            match compare(self.scheme, version, &self.classes[mid]) {
+            match compare(self.scheme, version, self.class(mid)) {
                 Ok(Ordering::Greater) => lo = mid + 1,
                 Ok(Ordering::Less) => hi = mid,
                 Ok(Ordering::Equal) => return QueryPos::At(2 * mid as u32 + 1),

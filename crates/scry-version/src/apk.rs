@@ -19,7 +19,7 @@
 
 use std::cmp::Ordering;
 
-use crate::num::{cmp_digits, split_digits};
+use crate::num::{cmp_digits, short_cmp, split_digits};
 use crate::{Scheme, VersionError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -196,7 +196,7 @@ fn token_cmp(a: &Token<'_>, b: &Token<'_>) -> Ordering {
     match a.kind {
         // As in Gentoo, a later number with a leading zero compares as a string.
         Kind::Digit if a.value.first() == Some(&b'0') || b.value.first() == Some(&b'0') => {
-            a.value.cmp(b.value)
+            short_cmp(a.value, b.value)
         }
         Kind::InitialDigit | Kind::Digit | Kind::SuffixNo | Kind::RevisionNo => {
             cmp_digits(a.value, b.value)
@@ -206,9 +206,9 @@ fn token_cmp(a: &Token<'_>, b: &Token<'_>) -> Ordering {
             (true, true) => Ordering::Equal,
             (false, true) => Ordering::Less,
             (true, false) => Ordering::Greater,
-            (false, false) => a.value.cmp(b.value),
+            (false, false) => short_cmp(a.value, b.value),
         },
-        Kind::Letter | Kind::CommitHash | Kind::End => a.value.cmp(b.value),
+        Kind::Letter | Kind::CommitHash | Kind::End => short_cmp(a.value, b.value),
     }
 }
 

@@ -96,10 +96,22 @@ mod tests {
     /// the shared vector files and on numbers at the edge of each parser's bounds.
     #[test]
     fn fast_shape_implies_valid() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/versions");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/testdata/versions"
+        );
         let mut versions: Vec<String> = [
-            "0", "1", "1.2", "1.2.3", "1.2.3.4", "1.2.3.4.5", "v1.2.3", "18446744073709551615.0.0",
-            "999999999999999999.1.1", "4294967296.0.0", "1.0.0.0.1",
+            "0",
+            "1",
+            "1.2",
+            "1.2.3",
+            "1.2.3.4",
+            "1.2.3.4.5",
+            "v1.2.3",
+            "18446744073709551615.0.0",
+            "999999999999999999.1.1",
+            "4294967296.0.0",
+            "1.0.0.0.1",
         ]
         .map(String::from)
         .to_vec();

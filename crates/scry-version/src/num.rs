@@ -7,7 +7,17 @@ use std::cmp::Ordering;
 pub(crate) fn cmp_digits(a: &[u8], b: &[u8]) -> Ordering {
     let a = strip_zeros(a);
     let b = strip_zeros(b);
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    // Equal lengths: the first differing digit decides. A loop, not `a.cmp(b)`: numbers are a
+    // few digits long, shorter than a call to `memcmp`.
+    a.len().cmp(&b.len()).then_with(|| short_cmp(a, b))
+}
+
+/// `a.cmp(b)` for the short byte strings versions are made of, without a call to `memcmp`.
+pub(crate) fn short_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    a.iter()
+        .zip(b)
+        .find(|(x, y)| x != y)
+        .map_or_else(|| a.len().cmp(&b.len()), |(x, y)| x.cmp(y))
 }
 
 /// The digit string without its leading zeros (`"007"` → `"7"`, `"000"` → `""`).

@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use scry_advisory::{Advisory, EpssScore, KevEntry, SeverityKind};
 use scry_cvss::inspector::{inspector_score, InspectorScore};
 use scry_cvss::{Cvss, CvssVersion, Severity};
-use scry_match::{merge_by_alias, FixState, Query};
-use scry_version::Scheme;
+use scry_match::{FixState, Query};
 use serde::Serialize;
 
 use crate::{DbError, Loaded, VulnDb};
@@ -76,16 +75,12 @@ impl VulnDb {
         q: &Query<'_>,
         ctx: &ScoreContext,
     ) -> Result<Assessment, DbError> {
-        let m = loaded.index.query(q);
+        let v = loaded.index.vulnerabilities(q);
         let mut out = Assessment {
             findings: Vec::new(),
-            version_error: m.version_error,
+            version_error: v.version_error,
         };
-        if m.hits.is_empty() {
-            return Ok(out);
-        }
-        let scheme = Scheme::for_ecosystem(q.ecosystem);
-        for vuln in merge_by_alias(&loaded.index, &m.hits, scheme) {
+        for vuln in v.merged.iter().map(|m| m.to_match()) {
             let mut advisories = Vec::new();
             for pos in &vuln.advisories {
                 let id = &loaded.index.advisory(*pos).id;

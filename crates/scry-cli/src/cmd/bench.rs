@@ -79,7 +79,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
                     format!(
                         "{:.0} queries/s (stored answers: {})",
                         r.hit_first_pass_per_second,
-                        mb(r.stored_answers_rss_bytes)
+                        mb(r.stored_answers_bytes)
                     ),
                     "".into(),
                 ],
