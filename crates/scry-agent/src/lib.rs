@@ -195,6 +195,16 @@ pub struct Agent {
     pending_unspooled: Option<PushInventory>,
 }
 
+/// Keeps the agent's resident memory small: no transparent huge pages for this process. The
+/// `scry` binary's allocator (mimalloc, chosen for the server) asks for huge pages on its
+/// arenas, so a few small allocations would each bring 2 MiB into memory: with them the agent
+/// peaked at 34 MiB resident, without them at about 14. Call it first thing.
+pub fn keep_footprint_small() {
+    if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
+        tracing::debug!(error = %e, "could not turn transparent huge pages off");
+    }
+}
+
 impl Agent {
     /// Loads the host's enrollment, or enrolls with the token.
     pub fn start(cfg: Config) -> Result<Agent, AgentError> {

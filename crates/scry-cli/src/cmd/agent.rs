@@ -71,6 +71,7 @@ fn settings(a: &AgentArgs) -> anyhow::Result<scry_agent::Config> {
 }
 
 pub fn run(a: AgentArgs) -> anyhow::Result<ExitCode> {
+    scry_agent::keep_footprint_small();
     let cfg = settings(&a)?;
     if a.print {
         let (mid, rid) = scry_agent::identity(&cfg.root)?;
