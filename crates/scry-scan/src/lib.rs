@@ -38,7 +38,8 @@ pub fn standard_catalog() -> Catalog {
 #[derive(Debug, Clone, Serialize)]
 pub struct PackageFinding {
     pub package: Package,
-    pub finding: Finding,
+    /// Shared with the assessment cache and every other resource with this package version.
+    pub finding: Arc<Finding>,
     /// Set when an ignore rule matched (the finding is then not reported as active).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ignored: Option<ignore::Applied>,

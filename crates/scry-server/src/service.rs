@@ -436,24 +436,19 @@ impl Service {
         };
         let mut touched: BTreeSet<String> = BTreeSet::new();
         let mut ks = BTreeSet::new();
-        let subset = Inventory {
-            distro: inv.distro.clone(),
+        let mut subset = Inventory {
+            distro: inv.distro,
             diagnostics: Vec::new(),
-            packages: inv
-                .packages
-                .iter()
-                .filter(|p| {
-                    ks.clear();
-                    component_keys(&inv, p, &mut ks);
-                    let hit = ks.iter().any(|k| keys.contains(k.as_str()));
-                    if hit {
-                        touched.insert(package_component(&inv, p));
-                    }
-                    hit
-                })
-                .cloned()
-                .collect(),
+            packages: Vec::new(),
         };
+        for p in inv.packages {
+            ks.clear();
+            component_keys(&subset, &p, &mut ks);
+            if ks.iter().any(|k| keys.contains(k.as_str())) {
+                touched.insert(package_component(&subset, &p));
+                subset.packages.push(p);
+            }
+        }
         let findings = self.findings_for(intel, &res.info, &subset)?;
         let mut write = ScanWrite {
             resource: ResourceInfo {

@@ -331,6 +331,9 @@ fn value_param(v: &serde_json::Value) -> Param {
 thread_local! {
     static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
         std::cell::RefCell::new(zstd::bulk::Compressor::new(1).ok());
+    /// Creating a decompression context costs about as much as decompressing a finding.
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        std::cell::RefCell::new(zstd::bulk::Decompressor::new().ok());
 }
 
 /// Bodies smaller than this are kept as they are: zstd gains little on them and costs a
@@ -379,7 +382,12 @@ fn decompress(what: &'static str, body: &[u8]) -> Result<Vec<u8>, StoreError> {
                 "{size} bytes when decompressed, more than {MAX_BODY}"
             ))
         })?;
-    zstd::bulk::decompress(body, size.max(1)).map_err(|e| corrupt(e.to_string()))
+    DECOMPRESSOR
+        .with(|d| match d.borrow_mut().as_mut() {
+            Some(d) => d.decompress(body, size.max(1)),
+            None => zstd::bulk::decompress(body, size.max(1)),
+        })
+        .map_err(|e| corrupt(e.to_string()))
 }
 
 /// Tags of many resources at once.

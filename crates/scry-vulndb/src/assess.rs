@@ -61,7 +61,9 @@ pub struct Finding {
 /// What assessing one package gave.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Assessment {
-    pub findings: Vec<Finding>,
+    /// Shared, so that the many resources holding one package version take them without a
+    /// copy (see `scry_scan::AssessCache`).
+    pub findings: Vec<std::sync::Arc<Finding>>,
     /// Set when the installed version is not valid under the ecosystem's rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_error: Option<String>,
@@ -88,8 +90,13 @@ impl VulnDb {
                     advisories.push(a);
                 }
             }
-            out.findings
-                .push(self.finding(loaded, q, vuln, &advisories, ctx)?);
+            out.findings.push(std::sync::Arc::new(self.finding(
+                loaded,
+                q,
+                vuln,
+                &advisories,
+                ctx,
+            )?));
         }
         Ok(out)
     }
