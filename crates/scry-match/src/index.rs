@@ -437,6 +437,17 @@ impl Package {
     }
 }
 
+impl EcosystemIndex {
+    /// The interned number of a query's release ([`UNKNOWN_RELEASE`] when no entry names it).
+    fn release_id(&self, release: &str) -> u32 {
+        let key = ReleaseKey::new(&self.base, release);
+        self.releases
+            .get(key.as_str())
+            .copied()
+            .unwrap_or(UNKNOWN_RELEASE)
+    }
+}
+
 /// Distributions whose advisories are keyed by source package (Debian/Ubuntu `Source:`, Alpine
 /// origin). The others (RPM distributions) are keyed by binary package name, with the source rpm
 /// name consulted too.
@@ -576,13 +587,7 @@ impl Index {
         let QueryPos::At(p) = package.ladders[0].place(version) else {
             return None;
         };
-        let release = release.map(|r| {
-            let key = ReleaseKey::new(&eco.base, r);
-            eco.releases
-                .get(key.as_str())
-                .copied()
-                .unwrap_or(UNKNOWN_RELEASE)
-        });
+        let release = release.map(|r| eco.release_id(r));
         let answers = package.answers(self, package.view_of(release), scheme)?;
         let groups = match package.listed.get(version) {
             Some(&(_, _, n)) => answers.listed(n)?,
@@ -611,13 +616,7 @@ impl Index {
         let Some(eco) = self.ecosystem(base) else {
             return out;
         };
-        let release = release.map(|r| {
-            let key = ReleaseKey::new(&eco.base, r);
-            eco.releases
-                .get(key.as_str())
-                .copied()
-                .unwrap_or(UNKNOWN_RELEASE)
-        });
+        let release = release.map(|r| eco.release_id(r));
         let mut lookups: [Option<(&str, &str)>; 2] = [None, None];
         if eco.by_source {
             lookups[0] = Some((

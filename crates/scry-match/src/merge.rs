@@ -41,6 +41,26 @@ pub(crate) struct Group<'i> {
     pub(crate) fix: Fix<'i>,
 }
 
+impl<'i> Group<'i> {
+    /// The group as a [`MatchRef`], its keys and advisories in `keys` and `advisories`.
+    #[inline]
+    fn read<'m>(&self, index: &'i Index, keys: &'m [u32], advisories: &'m [u32]) -> MatchRef<'m, 'i>
+    where
+        'i: 'm,
+    {
+        MatchRef {
+            index,
+            id: self.id,
+            keys: match self.keys {
+                Keys::Advisory(a) => &index.advisory(a).keys,
+                Keys::Own(from, to) => &keys[from as usize..to as usize],
+            },
+            advisories: &advisories[self.advisories.0 as usize..self.advisories.1 as usize],
+            fix: self.fix,
+        }
+    }
+}
+
 /// Where a group's identifier keys are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Keys {
@@ -161,19 +181,7 @@ impl<'i> Merged<'i> {
                 groups,
                 keys,
                 advisories,
-            } => {
-                let g = &groups[i];
-                MatchRef {
-                    index,
-                    id: g.id,
-                    keys: match g.keys {
-                        Keys::Advisory(a) => &index.advisory(a).keys,
-                        Keys::Own(from, to) => &keys[from as usize..to as usize],
-                    },
-                    advisories: &advisories[g.advisories.0 as usize..g.advisories.1 as usize],
-                    fix: g.fix,
-                }
-            }
+            } => groups[i].read(index, keys, advisories),
             Body::Stored { answers, groups } => answers.read(index, &groups[i], &groups[i + 1]),
         }
     }
@@ -245,19 +253,7 @@ impl<'m, 'i: 'm> Iterator for Iter<'m, 'i> {
                 groups,
                 keys,
                 advisories,
-            } => {
-                let g = groups.next()?;
-                Some(MatchRef {
-                    index,
-                    id: g.id,
-                    keys: match g.keys {
-                        Keys::Advisory(a) => &index.advisory(a).keys,
-                        Keys::Own(from, to) => &keys[from as usize..to as usize],
-                    },
-                    advisories: &advisories[g.advisories.0 as usize..g.advisories.1 as usize],
-                    fix: g.fix,
-                })
-            }
+            } => Some(groups.next()?.read(index, keys, advisories)),
             Inner::Stored { answers, groups } => {
                 let w = groups.next()?;
                 Some(answers.read(index, &w[0], &w[1]))

@@ -73,17 +73,11 @@ pub fn dispatch(
     )? {
         crate::agent::Decision::Apply(a) => a,
         crate::agent::Decision::Ignore(why) => {
-            let out = PushResult {
-                resource_arn: resource_arn(&svc.region, &caller.account_id, &ty, &req.resource_id),
-                packages: req.inventory.packages.len(),
-                opened: 0,
-                reopened: 0,
-                closed: 0,
-                updated: 0,
-                unchanged: 0,
-                suppressed: 0,
-                ignored: Some(why),
-            };
+            let out = not_applied(
+                resource_arn(&svc.region, &caller.account_id, &ty, &req.resource_id),
+                req.inventory.packages.len(),
+                why,
+            );
             return serde_json::to_vec(&out).map_err(|e| ApiError::internal(e.to_string()));
         }
     };
@@ -119,17 +113,7 @@ pub fn dispatch(
         // must not close findings; coverage shows why instead.
         let note = crate::agent::hold(svc, info, reason, &why)?;
         agent.after_ingest(svc)?;
-        let out = PushResult {
-            resource_arn: arn,
-            packages: inv.packages.len(),
-            opened: 0,
-            reopened: 0,
-            closed: 0,
-            updated: 0,
-            unchanged: 0,
-            suppressed: 0,
-            ignored: Some(note),
-        };
+        let out = not_applied(arn, inv.packages.len(), note);
         return serde_json::to_vec(&out).map_err(|e| ApiError::internal(e.to_string()));
     }
     let summary = svc.ingest(info, &inv, "push").map_err(|e| {
@@ -149,4 +133,19 @@ pub fn dispatch(
         ignored: None,
     };
     serde_json::to_vec(&out).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// The answer to a push that changed no finding, saying why.
+fn not_applied(resource_arn: String, packages: usize, why: String) -> PushResult {
+    PushResult {
+        resource_arn,
+        packages,
+        opened: 0,
+        reopened: 0,
+        closed: 0,
+        updated: 0,
+        unchanged: 0,
+        suppressed: 0,
+        ignored: Some(why),
+    }
 }

@@ -56,7 +56,7 @@ fn loaded() -> &'static (VulnDb, Loaded) {
     })
 }
 
-fn assess(ecosystem: &str, name: &str, version: &str) -> Vec<scry_vulndb::Finding> {
+fn assess(ecosystem: &str, name: &str, version: &str) -> Vec<std::sync::Arc<scry_vulndb::Finding>> {
     let (db, loaded) = loaded();
     let q = Query {
         ecosystem,
@@ -240,7 +240,7 @@ fn go_x_net_old_version() {
     // Fixed in the newest release the feed knows of for these two.
     let later: Vec<String> = assess("Go", "golang.org/x/net", "v0.17.0")
         .into_iter()
-        .map(|f| f.vulnerability_id)
+        .map(|f| f.vulnerability_id.clone())
         .collect();
     assert!(
         !later.contains(&"CVE-2021-33194".to_string())
@@ -287,7 +287,7 @@ fn real_pypi_releases() {
     let ids = |name: &str, v: &str| -> Vec<String> {
         assess("PyPI", name, v)
             .into_iter()
-            .map(|f| f.vulnerability_id)
+            .map(|f| f.vulnerability_id.clone())
             .collect()
     };
     // Jinja2 2.10 has the sandbox escape CVE-2019-10906 (fixed in 2.10.1).
