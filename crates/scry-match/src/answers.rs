@@ -2,12 +2,13 @@
 //! can see), the merged vulnerabilities for every stretch of the package's version ladder.
 //!
 //! A query's answer depends only on where its version falls on the ladder when every entry it
-//! can see is in integer form ([`crate::compile::Flat`]), the package has one ladder, and the
-//! version is not listed explicitly: each entry's spans and fixes are ladder positions, so the
-//! answer changes only at those positions ("breaks"). Between two breaks it is one merged list,
-//! computed once, the first time any query needs that view, by the same hit loop and
-//! [`crate::merge`] that answer a query directly. Afterwards a query is one binary search on
-//! the ladder (the version comparisons) and one on the breaks.
+//! can see is in integer form ([`crate::compile::Flat`]) and the package has one ladder: each
+//! entry's spans and fixes are ladder positions, so the answer changes only at those positions
+//! ("breaks"). Between two breaks it is one merged list, computed once, the first time any
+//! query needs that view, by the same hit loop and [`crate::merge`] that answer a query
+//! directly. A version some entry lists explicitly gets an answer of its own (the same loop
+//! with those entries counted in). Afterwards a query is one binary search on the ladder (the
+//! version comparisons) and one on the breaks.
 //!
 //! Invariant: an answer read from here equals `merge(query(q))` for every query it serves;
 //! `tests/matching.rs` and scry-vulndb's `real_data` test check that on the shared feeds.
