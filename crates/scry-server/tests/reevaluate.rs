@@ -217,3 +217,111 @@ fn an_advisory_database_rebuilt_from_scratch_is_matched_again() {
     // And it settles: nothing more to do.
     assert!(env.svc.refresh_intel().unwrap().is_none());
 }
+
+/// Enrichment is part of a finding: when a CVE joins CISA's KEV catalog, or gets a new EPSS
+/// score, the findings of every package an advisory naming that CVE affects are updated in
+/// place, with no new push, and nothing else is touched.
+#[test]
+fn a_cve_added_to_kev_or_rescored_by_epss_updates_its_findings() {
+    let env = setup();
+    let cve = "CVE-2022-42969";
+    let py = |env: &Env| -> Vec<(FindingRow, scry_wire::Finding)> {
+        findings(env)
+            .into_iter()
+            .filter(|(_, f)| {
+                f.package_vulnerability_details
+                    .as_ref()
+                    .unwrap()
+                    .vulnerable_packages[0]
+                    .name
+                    == "py"
+            })
+            .collect()
+    };
+    let before = py(&env);
+    assert_eq!(before.len(), 2, "py 1.11.0 on the instance and the image");
+    for (_, f) in &before {
+        assert_eq!(vuln(f), cve);
+        assert_eq!(f.exploit_available.as_deref(), Some("NO"), "{f:?}");
+    }
+    let others: Vec<_> = findings(&env)
+        .into_iter()
+        .filter(|(r, _)| before.iter().all(|(b, _)| b.id != r.id))
+        .collect();
+    assert!(!others.is_empty());
+
+    // 1. The real KEV catalog, with the CVE added as CISA would add it.
+    let kev = vulndata("kev").join("known_exploited_vulnerabilities.json");
+    let mut catalog: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(kev).unwrap()).unwrap();
+    let list = catalog["vulnerabilities"].as_array_mut().unwrap();
+    let mut entry = list[0].clone();
+    entry["cveID"] = cve.into();
+    entry["vendorProject"] = "pytest-dev".into();
+    entry["product"] = "py".into();
+    entry["dateAdded"] = "2026-11-20".into();
+    list.push(entry);
+    let dir = env.dir.path().join("kev-1");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("known_exploited_vulnerabilities.json"),
+        serde_json::to_string(&catalog).unwrap(),
+    )
+    .unwrap();
+    import(&env, &dir);
+    let re = env
+        .svc
+        .refresh_intel()
+        .unwrap()
+        .expect("the KEV change is noticed");
+    assert_eq!(
+        (re.resources, re.opened, re.closed, re.updated),
+        (2, 0, 0, 2),
+        "{re:?}"
+    );
+    let after = py(&env);
+    for (r, _) in &before {
+        let (now, f) = after.iter().find(|(a, _)| a.id == r.id).unwrap();
+        assert_eq!(f.exploit_available.as_deref(), Some("YES"), "{f:?}");
+        assert_eq!(
+            (&now.arn, now.first_observed_at),
+            (&r.arn, r.first_observed_at)
+        );
+        assert_eq!(now.status, "ACTIVE");
+    }
+    // The same catalog again changes nothing.
+    import(&env, &dir);
+    if let Some(re) = env.svc.refresh_intel().unwrap() {
+        assert_eq!((re.changed_packages, re.updated), (0, 0), "{re:?}");
+    }
+
+    // 2. A new EPSS score for the CVE (the daily CSV as FIRST publishes it).
+    let dir = env.dir.path().join("epss-1");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("epss_scores-2026-11-23.csv"),
+        format!("#model_version:v2025.03.14,score_date:2026-11-23T12:55:00Z\ncve,epss,percentile\n{cve},0.41,0.97\n"),
+    )
+    .unwrap();
+    import(&env, &dir);
+    let re = env
+        .svc
+        .refresh_intel()
+        .unwrap()
+        .expect("the EPSS change is noticed");
+    assert_eq!(
+        (re.resources, re.opened, re.closed, re.updated),
+        (2, 0, 0, 2),
+        "{re:?}"
+    );
+    for (r, _) in &before {
+        let (_, f) = py(&env).into_iter().find(|(a, _)| a.id == r.id).unwrap();
+        assert_eq!(f.epss.as_ref().map(|e| e.score), Some(0.41), "{f:?}");
+        assert_eq!(f.exploit_available.as_deref(), Some("YES"));
+    }
+    // Findings of other packages were not touched by either change.
+    let now = findings(&env);
+    for (r, _) in &others {
+        assert_eq!(now.iter().find(|(a, _)| a.id == r.id).unwrap().0, *r);
+    }
+}

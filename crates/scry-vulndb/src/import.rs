@@ -33,7 +33,8 @@ pub struct ImportReport {
     /// Records that could not be read (file, id, reason); the rest imported.
     #[serde(serialize_with = "ser_diagnostics")]
     pub diagnostics: Vec<Diagnostic>,
-    /// Distinct (ecosystem, package) pairs named by advisories that changed.
+    /// Distinct (ecosystem, package) pairs named by advisories that changed, or by advisories
+    /// whose CVE's enrichment (KEV, EPSS, NVD) changed.
     pub changed_packages: usize,
 }
 
@@ -96,13 +97,14 @@ impl VulnDb {
                 counts.read += 1;
                 let result = match record {
                     Record::Advisory(a) => upsert_advisory(&tx, source, &a, &now_s, &mut changed),
-                    Record::Kev(k) => upsert_json(&tx, "kev", &k.cve, &k),
-                    Record::Epss(e) => tx
-                        .prepare_cached("INSERT OR REPLACE INTO epss (cve, epss, percentile, date) VALUES (?1, ?2, ?3, ?4)")
-                        .and_then(|mut st| st.execute(params![e.cve, e.epss, e.percentile, e.date.map(|d| d.to_string())]))
-                        .map(|_| Outcome::Updated)
-                        .doing("storing an EPSS score"),
-                    Record::Nvd(n) => upsert_nvd(&tx, &n),
+                    // Enrichment of a CVE changes the findings of every package an advisory
+                    // naming that CVE affects: they are logged as changed too.
+                    Record::Kev(k) => upsert_json(&tx, "kev", &k.cve, &k)
+                        .and_then(|o| log_cve_change(&tx, &k.cve, o, &now_s, &mut changed)),
+                    Record::Epss(e) => upsert_epss(&tx, &e)
+                        .and_then(|o| log_cve_change(&tx, &e.cve, o, &now_s, &mut changed)),
+                    Record::Nvd(n) => upsert_nvd(&tx, &n)
+                        .and_then(|o| log_cve_change(&tx, &n.id, o, &now_s, &mut changed)),
                 };
                 match result {
                     Ok(Outcome::Inserted) => counts.inserted += 1,
@@ -353,6 +355,65 @@ fn upsert_json<T: serde::Serialize>(
     } else {
         Outcome::Inserted
     })
+}
+
+/// Stores an EPSS score unless the same one is stored.
+fn upsert_epss(tx: &Transaction<'_>, e: &scry_advisory::EpssScore) -> Result<Outcome, DbError> {
+    let date = e.date.map(|d| d.to_string());
+    let old: Option<(f64, f64, Option<String>)> = tx
+        .prepare_cached("SELECT epss, percentile, date FROM epss WHERE cve = ?1")
+        .and_then(|mut st| {
+            st.query_row([&e.cve], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+        })
+        .doing("looking up an EPSS score")?;
+    let outcome = match old {
+        Some(o) if o == (e.epss, e.percentile, date.clone()) => return Ok(Outcome::Unchanged),
+        Some(_) => Outcome::Updated,
+        None => Outcome::Inserted,
+    };
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO epss (cve, epss, percentile, date) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut st| st.execute(params![e.cve, e.epss, e.percentile, date]))
+    .doing("storing an EPSS score")?;
+    Ok(outcome)
+}
+
+/// When enrichment of `cve` was inserted or updated, logs a change for every package that an
+/// advisory naming `cve` (as its id or an alias) affects, so that stored inventories holding
+/// them are matched again (their findings carry the score, the exploit, the CVSS).
+fn log_cve_change(
+    tx: &Transaction<'_>,
+    cve: &str,
+    outcome: Outcome,
+    now: &str,
+    changed: &mut std::collections::HashSet<(String, String)>,
+) -> Result<Outcome, DbError> {
+    if !matches!(outcome, Outcome::Inserted | Outcome::Updated) {
+        return Ok(outcome);
+    }
+    let rows: Vec<(String, String, String)> = tx
+        .prepare_cached(
+            "SELECT af.advisory, af.ecosystem, af.name FROM advisory_id ai
+             JOIN affected af ON af.advisory = ai.advisory WHERE ai.alias = ?1",
+        )
+        .and_then(|mut st| {
+            st.query_map([cve], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .doing("finding the packages a CVE affects")?;
+    let mut st = tx
+        .prepare_cached(
+            "INSERT INTO change (advisory, ecosystem, name, at) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .doing("logging changes")?;
+    for (advisory, eco, name) in rows {
+        st.execute([&advisory, &eco, &name, now])
+            .doing("logging changes")?;
+        changed.insert((eco, name));
+    }
+    Ok(outcome)
 }
 
 fn upsert_nvd(tx: &Transaction<'_>, n: &scry_advisory::NvdCve) -> Result<Outcome, DbError> {
