@@ -208,7 +208,7 @@ fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) ->
 }
 
 #[test]
-fn images_pushed_to_a_real_registry_are_scanned_from_its_notifications() {
+fn images_pushed_to_a_real_registry_are_scanned_from_its_notifications_or_by_polling() {
     for tool in ["docker-registry", "mmdebstrap", "umoci", "skopeo"] {
         if !have(tool) {
             eprintln!("SKIPPED: {tool} is missing — apt-get install docker-registry mmdebstrap uidmap umoci skopeo (.ci/run installs them)");
@@ -476,5 +476,83 @@ fn images_pushed_to_a_real_registry_are_scanned_from_its_notifications() {
     ]))
     .unwrap();
     assert_eq!(listed[0]["images"], json!({"SCANNED": 2}), "{listed}");
+
+    // 5. A registry that sends no notifications is found by polling its catalog and tags.
+    let port2 = free_port();
+    let added2: Value = serde_json::from_slice(&scry(&[
+        "registry",
+        "add",
+        &format!("http://127.0.0.1:{port2}"),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--repositories",
+        "team/*",
+        "--poll-interval",
+        "2",
+        "--server-url",
+        &url,
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert!(added2["token"].is_string(), "{added2}");
+    let config2 = dir.join("registry-quiet.yml");
+    std::fs::write(
+        &config2,
+        format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port2}\n",
+            dir.join("storage-quiet").display(),
+        ),
+    )
+    .unwrap();
+    let _quiet = Killed(
+        Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config2)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(
+        "the quiet registry listening",
+        Duration::from_secs(30),
+        || std::net::TcpStream::connect(("127.0.0.1", port2)).ok(),
+    );
+    let host2 = format!("127.0.0.1:{port2}");
+    let polled = push(&oci, "vuln", &format!("{host2}/team/app:2.0"), &dir);
+    let (found, after) = wait_for(
+        "findings of the image found by polling",
+        Duration::from_secs(60),
+        || {
+            let f: Vec<Value> = api
+                .findings_of(&polled)
+                .into_iter()
+                .filter(|f| f["resources"][0]["id"] == format!("{host2}/team/app@{polled}"))
+                .collect();
+            (!f.is_empty()).then_some(f)
+        },
+    );
+    eprintln!(
+        "poll-to-findings latency: {:.0} ms after skopeo copy returned (poll interval 2 s)",
+        after.as_secs_f64() * 1e3
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f["packageVulnerabilityDetails"]["vulnerabilityId"] == "CVE-2020-14343"),
+        "{found:?}"
+    );
+    assert_eq!(
+        found[0]["resources"][0]["details"]["awsEcrContainerImage"]["imageTags"],
+        json!(["2.0"])
+    );
+    assert!(
+        log.lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("image found by polling") && l.contains(&host2)),
+        "the poller, not a notification, found it"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
