@@ -184,7 +184,7 @@ fn pool(index: &Index) -> Vec<OwnedQuery> {
 }
 
 /// `n` queries going round every package of the index (sorted), each time at the package's next
-/// version from [`hit_queries`]' pool.
+/// version from [`pool`] (none when the index names no package).
 fn uniform_queries(index: &Index, n: usize) -> Vec<OwnedQuery> {
     let pool = pool(index);
     let mut grouped: std::collections::BTreeMap<(&str, &str), Vec<&OwnedQuery>> =
@@ -193,6 +193,9 @@ fn uniform_queries(index: &Index, n: usize) -> Vec<OwnedQuery> {
         grouped.entry((&q.ecosystem, &q.name)).or_default().push(q);
     }
     let by_package: Vec<Vec<&OwnedQuery>> = grouped.into_values().collect();
+    if by_package.is_empty() {
+        return Vec::new();
+    }
     (0..n)
         .map(|i| {
             let versions = &by_package[i % by_package.len()];
