@@ -795,22 +795,10 @@ fn cisa(k: &scry_advisory::KevEntry) -> CisaData {
 
 /// CWE ids of a vulnerability: NVD's and the advisory's own `cwe_ids`.
 fn cwes_of(db: &scry_vulndb::VulnDb, id: &str) -> Vec<String> {
-    let mut out: Vec<String> = db
-        .nvd(id)
-        .ok()
-        .flatten()
-        .map(|n| n.cwes)
-        .unwrap_or_default();
-    if let Some(a) = db.advisory(id).ok().flatten() {
-        if let Some(serde_json::Value::Array(ids)) =
-            a.database_specific.as_ref().and_then(|d| d.get("cwe_ids"))
-        {
-            out.extend(ids.iter().filter_map(|v| v.as_str().map(str::to_string)));
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
+    db.cwes(id).unwrap_or_else(|e| {
+        tracing::warn!(id, error = %e, "reading a vulnerability's CWE ids");
+        Vec::new()
+    })
 }
 
 fn covered(r: &scry_store::ResourceRow) -> CoveredResource {

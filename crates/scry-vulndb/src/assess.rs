@@ -167,11 +167,7 @@ impl VulnDb {
             }
         }
         for a in advisories {
-            if let Some(serde_json::Value::Array(ids)) =
-                a.database_specific.as_ref().and_then(|d| d.get("cwe_ids"))
-            {
-                cwes.extend(ids.iter().filter_map(|v| v.as_str().map(String::from)));
-            }
+            cwes.extend(advisory_cwes(a));
         }
         cwes.sort();
         cwes.dedup();
@@ -276,4 +272,76 @@ fn word_in(v: Option<&serde_json::Value>) -> Option<String> {
         .iter()
         .find_map(|k| m.get(*k).and_then(|v| v.as_str()))
         .map(String::from)
+}
+
+/// The CWE ids an OSV record names in `database_specific.cwe_ids` (GitHub's advisories do).
+fn advisory_cwes(a: &Advisory) -> impl Iterator<Item = String> + '_ {
+    a.database_specific
+        .as_ref()
+        .and_then(|d| d.get("cwe_ids"))
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(String::from))
+}
+
+impl VulnDb {
+    /// The CWE ids known for one vulnerability id: NVD's (for a CVE) and the advisory's own,
+    /// sorted, without duplicates, as findings carry them.
+    pub fn cwes(&self, id: &str) -> Result<Vec<String>, DbError> {
+        let mut out: Vec<String> = self.nvd(id)?.map(|n| n.cwes).unwrap_or_default();
+        if let Some(a) = self.advisory(id)? {
+            out.extend(advisory_cwes(&a));
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// GitHub's OSV records name their CWEs in `database_specific.cwe_ids`; findings and the
+    /// API's vulnerability search take them from there (and from NVD, absent here).
+    #[test]
+    fn cwes_come_from_the_advisory_sorted_and_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = dir.path().join("ghsa");
+        std::fs::create_dir_all(&feed).unwrap();
+        std::fs::write(
+            feed.join("GHSA-h4gh-qq45-vh27.json"),
+            r#"{"schema_version":"1.4.0","id":"GHSA-h4gh-qq45-vh27","modified":"2024-03-01T00:00:00Z",
+               "published":"2023-12-12T00:00:00Z","aliases":["CVE-2023-49083"],
+               "summary":"cryptography vulnerable to NULL-dereference when loading PKCS7 certificates",
+               "affected":[{"package":{"ecosystem":"PyPI","name":"cryptography"},
+                 "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"3.1"},{"fixed":"41.0.6"}]}]}],
+               "database_specific":{"cwe_ids":["CWE-476","CWE-20","CWE-476"],"severity":"MODERATE","github_reviewed":true}}"#,
+        )
+        .unwrap();
+        let path = dir.path().join("db");
+        let mut db = VulnDb::create(&path).unwrap();
+        db.import(&[feed], Utc::now(), &mut |_| {}).unwrap();
+        assert_eq!(
+            db.cwes("GHSA-h4gh-qq45-vh27").unwrap(),
+            ["CWE-20", "CWE-476"]
+        );
+        assert!(db.cwes("GHSA-none").unwrap().is_empty());
+        let loaded = db.load().unwrap();
+        let a = db
+            .assess(
+                &loaded,
+                &Query {
+                    ecosystem: "PyPI",
+                    name: "cryptography",
+                    version: "41.0.5",
+                    ..Query::default()
+                },
+                &ScoreContext::default(),
+            )
+            .unwrap();
+        assert_eq!(a.findings.len(), 1);
+        assert_eq!(a.findings[0].cwes, ["CWE-20", "CWE-476"]);
+    }
 }
