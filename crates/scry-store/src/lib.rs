@@ -168,8 +168,8 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(30))
         .doing("setting the busy timeout")?;
     // The file is read through a memory map up to SQLite's ceiling (2 GiB unless built
-    // otherwise): a store of a million findings is about 1.5 GB, and reading it by `pread`
-    // cost a system call per page on re-evaluation.
+    // otherwise): a store of a million findings is about 1.5 GB, and past the map each page
+    // read is a system call (ListFindings p99 at that size went from 12–18 ms to 6–7 ms).
     conn.execute_batch(
         "PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA mmap_size = 2147418112;",
     )
