@@ -553,23 +553,21 @@ impl Index {
         }
     }
 
-    /// [`Index::vulnerabilities`] from stored answers, when the query can be answered that way.
+    /// [`Index::vulnerabilities`] from stored answers, when the query can be answered that way;
+    /// also the empty answer for a package the index does not name (the common case in an
+    /// inventory), so that [`Index::query`] does not look it up a second time.
     fn stored(&self, q: &Query<'_>) -> Option<Vulnerabilities<'_>> {
+        let none = || Vulnerabilities {
+            merged: Merged::empty(self),
+            version_error: None,
+        };
         let (base, release) = match q.ecosystem.split_once(':') {
             Some((b, r)) => (b, Some(r)),
             None => (q.ecosystem, None),
         };
-        let eco = self.ecosystem(base)?;
-        // The scheme `merge` is given for this spelling of the ecosystem: the index's own when
-        // spelled as OSV spells it (the common case, no lookup).
-        let scheme = if *eco.base == *base {
-            eco.scheme
-        } else {
-            Scheme::for_ecosystem(q.ecosystem)
+        let Some(eco) = self.ecosystem(base) else {
+            return Some(none());
         };
-        if scheme != eco.scheme {
-            return None;
-        }
         let (name, version) = if eco.by_source {
             (
                 q.source_name.unwrap_or(q.name),
@@ -580,8 +578,18 @@ impl Index {
         } else {
             (q.name, q.version)
         };
-        let package = self.package(eco, name)?;
-        if package.entries.is_empty() || package.ladders.len() != 1 {
+        let package = match self.package(eco, name) {
+            Some(p) if !p.entries.is_empty() => p,
+            _ => return Some(none()),
+        };
+        // The scheme `merge` is given for this spelling of the ecosystem: the index's own when
+        // spelled as OSV spells it (the common case, no lookup).
+        let scheme = if *eco.base == *base {
+            eco.scheme
+        } else {
+            Scheme::for_ecosystem(q.ecosystem)
+        };
+        if scheme != eco.scheme || package.ladders.len() != 1 {
             return None;
         }
         let QueryPos::At(p) = package.ladders[0].place(version) else {

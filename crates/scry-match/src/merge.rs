@@ -152,6 +152,18 @@ impl<'i> Merged<'i> {
         }
     }
 
+    /// No vulnerability.
+    pub(crate) fn empty(index: &'i Index) -> Merged<'i> {
+        Merged {
+            index,
+            body: Body::Built {
+                groups: Vec::new(),
+                keys: Vec::new(),
+                advisories: Vec::new(),
+            },
+        }
+    }
+
     #[inline]
     pub fn len(&self) -> usize {
         match &self.body {
