@@ -39,15 +39,7 @@ pub(crate) fn collect_dir(root: &Path, catalog: &Catalog, tree: &mut Tree) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let location = e
-                    .path()
-                    .and_then(|p| p.strip_prefix(root).ok())
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                tree.diagnostics.push(Diagnostic {
-                    location,
-                    reason: format!("cannot read: {e}"),
-                });
+                tree.diagnostics.push(walk_error(root, &e));
                 continue;
             }
         };
@@ -141,13 +133,26 @@ pub(crate) fn collect_dir(root: &Path, catalog: &Catalog, tree: &mut Tree) {
     }
 }
 
+/// A walk error as a diagnostic naming the path under `root` it happened at.
+pub(crate) fn walk_error(root: &Path, e: &walkdir::Error) -> Diagnostic {
+    let location = e
+        .path()
+        .and_then(|p| p.strip_prefix(root).ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Diagnostic {
+        location,
+        reason: format!("cannot read: {e}"),
+    }
+}
+
 #[cfg(unix)]
-fn is_executable(meta: &std::fs::Metadata) -> bool {
+pub(crate) fn is_executable(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
     meta.permissions().mode() & 0o111 != 0
 }
 
 #[cfg(not(unix))]
-fn is_executable(_meta: &std::fs::Metadata) -> bool {
+pub(crate) fn is_executable(_meta: &std::fs::Metadata) -> bool {
     false
 }

@@ -11,6 +11,7 @@ use std::path::Path;
 use scry_inventory::{Diagnostic, FileInfo, Inventory};
 
 use crate::catalog::Catalog;
+use crate::dir::{is_executable, walk_error};
 use crate::tree::{Node, Tree};
 
 /// Where OS package databases live (relative to the root). Directories are read one level
@@ -131,15 +132,7 @@ fn walk(root: &Path, rel: &str, catalog: &Catalog, tree: &mut Tree) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let location = e
-                    .path()
-                    .and_then(|p| p.strip_prefix(root).ok())
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                tree.diagnostics.push(Diagnostic {
-                    location,
-                    reason: format!("cannot read: {e}"),
-                });
+                tree.diagnostics.push(walk_error(root, &e));
                 continue;
             }
         };
@@ -155,15 +148,4 @@ fn walk(root: &Path, rel: &str, catalog: &Catalog, tree: &mut Tree) {
         }
         file(root, &r, catalog, tree);
     }
-}
-
-#[cfg(unix)]
-fn is_executable(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_meta: &std::fs::Metadata) -> bool {
-    false
 }
