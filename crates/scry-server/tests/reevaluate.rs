@@ -33,6 +33,23 @@ fn findings(env: &Env) -> Vec<(FindingRow, scry_wire::Finding)> {
         .collect()
 }
 
+/// The name of the package a finding is on.
+fn package(f: &scry_wire::Finding) -> &str {
+    &f.package_vulnerability_details
+        .as_ref()
+        .unwrap()
+        .vulnerable_packages[0]
+        .name
+}
+
+/// The re-evaluation `refresh_intel` ran after an import, which must have noticed `what`.
+fn noticed(env: &Env, what: &str) -> scry_server::service::Reevaluation {
+    env.svc
+        .refresh_intel()
+        .unwrap()
+        .unwrap_or_else(|| panic!("{what} is noticed"))
+}
+
 fn vuln(f: &scry_wire::Finding) -> &str {
     &f.package_vulnerability_details
         .as_ref()
@@ -79,17 +96,7 @@ fn changed_advisories_re_evaluate_stored_inventories() {
         .filter(|(_, f)| vuln(f) == "CVE-2023-30861" || vuln(f) == "PYSEC-2023-62")
         .collect();
     assert_eq!(flask.len(), 1, "flask 1.0.3 on the instance: {before:?}");
-    let py_before: Vec<_> = before
-        .iter()
-        .filter(|(_, f)| {
-            f.package_vulnerability_details
-                .as_ref()
-                .unwrap()
-                .vulnerable_packages[0]
-                .name
-                == "py"
-        })
-        .collect();
+    let py_before: Vec<_> = before.iter().filter(|(_, f)| package(f) == "py").collect();
     assert_eq!(
         py_before.len(),
         2,
@@ -102,11 +109,7 @@ fn changed_advisories_re_evaluate_stored_inventories() {
         format!("{}\nwithdrawn: '2026-11-01T00:00:00Z'\n", touch(t))
     });
     import(&env, &dir);
-    let re = env
-        .svc
-        .refresh_intel()
-        .unwrap()
-        .expect("the change is noticed");
+    let re = noticed(&env, "the change");
     assert_eq!(re.changed_packages, 1, "{re:?}");
     assert_eq!(re.resources, 1, "only the instance holds flask: {re:?}");
     assert_eq!((re.opened, re.closed, re.updated), (0, 1, 0), "{re:?}");
@@ -130,11 +133,7 @@ fn changed_advisories_re_evaluate_stored_inventories() {
         )
     });
     import(&env, &dir);
-    let re = env
-        .svc
-        .refresh_intel()
-        .unwrap()
-        .expect("the change is noticed");
+    let re = noticed(&env, "the change");
     assert_eq!(
         (re.resources, re.opened, re.closed, re.updated),
         (2, 0, 0, 2),
@@ -189,11 +188,7 @@ fn an_advisory_database_rebuilt_from_scratch_is_matched_again() {
             &mut |_| {},
         )
         .unwrap();
-    let re = env
-        .svc
-        .refresh_intel()
-        .unwrap()
-        .expect("the new file is noticed");
+    let re = noticed(&env, "the new file");
     assert_eq!(
         re.resources, 2,
         "every stored inventory is matched again: {re:?}"
@@ -228,14 +223,7 @@ fn a_cve_added_to_kev_or_rescored_by_epss_updates_its_findings() {
     let py = |env: &Env| -> Vec<(FindingRow, scry_wire::Finding)> {
         findings(env)
             .into_iter()
-            .filter(|(_, f)| {
-                f.package_vulnerability_details
-                    .as_ref()
-                    .unwrap()
-                    .vulnerable_packages[0]
-                    .name
-                    == "py"
-            })
+            .filter(|(_, f)| package(f) == "py")
             .collect()
     };
     let before = py(&env);
@@ -269,11 +257,7 @@ fn a_cve_added_to_kev_or_rescored_by_epss_updates_its_findings() {
     )
     .unwrap();
     import(&env, &dir);
-    let re = env
-        .svc
-        .refresh_intel()
-        .unwrap()
-        .expect("the KEV change is noticed");
+    let re = noticed(&env, "the KEV change");
     assert_eq!(
         (re.resources, re.opened, re.closed, re.updated),
         (2, 0, 0, 2),
@@ -304,11 +288,7 @@ fn a_cve_added_to_kev_or_rescored_by_epss_updates_its_findings() {
     )
     .unwrap();
     import(&env, &dir);
-    let re = env
-        .svc
-        .refresh_intel()
-        .unwrap()
-        .expect("the EPSS change is noticed");
+    let re = noticed(&env, "the EPSS change");
     assert_eq!(
         (re.resources, re.opened, re.closed, re.updated),
         (2, 0, 0, 2),
