@@ -48,44 +48,41 @@ fn numeric(a: &[u8], b: &[u8], pad: bool) -> Option<Ordering> {
     }
 }
 
-pub(crate) fn compare(scheme: Scheme, a: &str, b: &str) -> Option<Ordering> {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+/// `v` as the fast path reads it under `scheme` (Go's optional `v` removed), and whether
+/// missing segments count as zero; None when the scheme has no fast path or `v` has not the
+/// number of segments the scheme's rules give plain numeric comparison to.
+fn shaped(scheme: Scheme, v: &[u8]) -> Option<(&[u8], bool)> {
+    let dots = |v: &[u8]| v.iter().filter(|&&c| c == b'.').count();
     match scheme {
         // Zero-padding schemes: 1.0 == 1.0.0.
-        Scheme::Pep440 | Scheme::Maven | Scheme::RubyGems => numeric(a, b, true),
+        Scheme::Pep440 | Scheme::Maven | Scheme::RubyGems => Some((v, true)),
         // NuGet reads at most four numbers; longer versions are the parser's to reject.
-        Scheme::NuGet => {
-            let four = |v: &[u8]| v.iter().filter(|&&c| c == b'.').count() < 4;
-            (four(a) && four(b)).then(|| numeric(a, b, true)).flatten()
-        }
+        Scheme::NuGet => (dots(v) < 4).then_some((v, true)),
         // SemVer (and flavours): exactly three numeric parts.
-        Scheme::SemVer | Scheme::Hex | Scheme::Pub => {
-            let three = |v: &[u8]| v.iter().filter(|&&c| c == b'.').count() == 2;
-            (three(a) && three(b))
-                .then(|| numeric(a, b, false))
-                .flatten()
-        }
+        Scheme::SemVer | Scheme::Hex | Scheme::Pub => (dots(v) == 2).then_some((v, false)),
+        // The `v` is optional (OSV omits it): `1.2.3` and `v1.2.3` are the same version.
         Scheme::Go => {
-            // The `v` is optional (OSV omits it): `1.2.3` and `v1.2.3` are the same version.
-            let (a, b) = (
-                a.strip_prefix(b"v").unwrap_or(a),
-                b.strip_prefix(b"v").unwrap_or(b),
-            );
-            let three = |v: &[u8]| v.iter().filter(|&&c| c == b'.').count() == 2;
-            (three(a) && three(b))
-                .then(|| numeric(a, b, false))
-                .flatten()
+            let v = v.strip_prefix(b"v").unwrap_or(v);
+            (dots(v) == 2).then_some((v, false))
         }
         // Segment-wise without padding: 1.0 < 1.0.0.
-        Scheme::Dpkg | Scheme::Rpm | Scheme::Apk => numeric(a, b, false),
+        Scheme::Dpkg | Scheme::Rpm | Scheme::Apk => Some((v, false)),
         _ => None,
     }
+}
+
+pub(crate) fn compare(scheme: Scheme, a: &str, b: &str) -> Option<Ordering> {
+    let (a, pad) = shaped(scheme, a.as_bytes())?;
+    let (b, _) = shaped(scheme, b.as_bytes())?;
+    numeric(a, b, pad)
 }
 
 /// Whether `v` has the fast path's shape under `scheme` (then it is valid under the scheme's
 /// rules; numbers of more than 18 digits are left to the parser, which may bound them).
 pub(crate) fn valid(scheme: Scheme, v: &str) -> bool {
-    v.split('.').all(|s| s.len() <= 18) && compare(scheme, v, v).is_some()
+    shaped(scheme, v.as_bytes()).is_some_and(|(v, _)| {
+        segments(v).is_some() && v.split(|&c| c == b'.').all(|s| s.len() <= 18)
+    })
 }
 
 #[cfg(test)]
