@@ -20,6 +20,20 @@ pub struct ResourceRef {
     pub details: Option<serde_json::Value>,
 }
 
+impl ResourceRef {
+    /// The finding's `resources` entry for this resource.
+    pub fn to_wire(&self) -> wire::Resource {
+        wire::Resource {
+            ty: self.ty.clone(),
+            id: self.id.clone(),
+            partition: Some("aws".into()),
+            region: Some(self.region.clone()),
+            tags: Default::default(),
+            details: self.details.clone(),
+        }
+    }
+}
+
 /// The account and region of local scans: valid under Inspector's patterns, and obviously
 /// not AWS's.
 pub const LOCAL_ACCOUNT: &str = "000000000000";
@@ -132,14 +146,7 @@ pub fn to_wire(
             "ACTIVE"
         }
         .into(),
-        resources: vec![wire::Resource {
-            ty: res.ty.clone(),
-            id: res.id.clone(),
-            partition: Some("aws".into()),
-            region: Some(res.region.clone()),
-            tags: Default::default(),
-            details: res.details.clone(),
-        }],
+        resources: vec![res.to_wire()],
         inspector_score: score.map(|s| s.score),
         inspector_score_details: score.map(|s| wire::InspectorScoreDetails {
             adjusted_cvss: Some(wire::CvssScoreDetails {

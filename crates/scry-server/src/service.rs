@@ -798,15 +798,7 @@ fn new_finding(
     let mut vulnerable = t.vulnerable.clone();
     vulnerable.file_path = Some(p.location.clone());
     vulnerable.source_layer_hash = scry_scan::report::source_layer_hash(p);
-    let resource = scry_wire::Resource {
-        ty: res.ty.clone(),
-        id: res.id.clone(),
-        partition: Some("aws".into()),
-        region: Some(res.region.clone()),
-        tags: Default::default(),
-        details: res.details.clone(),
-    };
-    f.body = scry_wire::own_part_json(&f.arn, &res.account, &[resource], &[vulnerable], None);
+    f.body = scry_wire::own_part_json(&f.arn, &res.account, &[res.to_wire()], &[vulnerable], None);
     f
 }
 
