@@ -22,7 +22,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{Response, StatusCode};
 use scry_scan::report::finding_id;
-use scry_store::{NewFinding, ResourceInfo, ScanWrite, Scope, TokenRefusal};
+use scry_store::{FindingFacts, NewFinding, ResourceInfo, ScanWrite, Scope, TokenRefusal};
 use scry_vulndb::ScoreContext;
 use scry_wire::native::{EnrollRequest, EnrollResult, HostDetails, ListeningSocket, ProblemKind};
 use scry_wire::ApiError;
@@ -603,29 +603,21 @@ pub fn network_findings(
             NewFinding {
                 key,
                 arn: w.finding_arn.clone(),
-                finding_type: NETWORK_REACHABILITY.into(),
-                vulnerability_id: String::new(),
-                related: Vec::new(),
-                vulnerability_source: String::new(),
-                severity: "MEDIUM".into(),
-                severity_rank: scry_store::criteria::severity_rank("MEDIUM").unwrap_or(0),
-                inspector_score: -1.0,
-                epss: -1.0,
-                vendor_severity: None,
-                fix_available: "NO".into(),
-                exploit_available: "NO".into(),
-                title,
-                pkg_name: names.first().map_or_else(String::new, |n| n.to_string()),
-                pkg_version: String::new(),
-                pkg_epoch: None,
-                pkg_release: None,
-                pkg_arch: None,
-                pkg_path: String::new(),
-                layer_hash: None,
+                facts: std::sync::Arc::new(FindingFacts {
+                    finding_type: NETWORK_REACHABILITY.into(),
+                    severity: "MEDIUM".into(),
+                    severity_rank: scry_store::criteria::severity_rank("MEDIUM").unwrap_or(0),
+                    inspector_score: -1.0,
+                    epss: -1.0,
+                    fix_available: "NO".into(),
+                    exploit_available: "NO".into(),
+                    title,
+                    pkg_name: names.first().map_or_else(String::new, |n| n.to_string()),
+                    ..Default::default()
+                }),
                 component_key: format!("network\t{proto}/{port}"),
                 body: serde_json::to_vec(&w).unwrap_or_default(),
-                shared: None,
-                sealed: None,
+                ..Default::default()
             }
         })
         .collect()

@@ -15,8 +15,8 @@ use scry_inventory::{is_os_cataloger, Inventory, Package};
 use scry_scan::report::{finding_id, to_wire, ResourceRef};
 use scry_scan::PackageFinding;
 use scry_store::{
-    InventoryRecord, MasterKey, NewFinding, ResourceInfo, ScanSummary, ScanWrite, Scope,
-    SharedPart, Store,
+    FindingFacts, InventoryRecord, MasterKey, NewFinding, ResourceInfo, ScanSummary, ScanWrite,
+    Scope, SharedPart, Store,
 };
 use scry_vulndb::{Loaded, ScoreContext, VulnDb};
 
@@ -67,7 +67,8 @@ fn file_identity(path: &std::path::Path) -> Option<String> {
 /// columns, the shared part (serialized and hashed once), and the vulnerable-package entry.
 #[derive(Debug)]
 pub struct Template {
-    finding: NewFinding,
+    facts: Arc<FindingFacts>,
+    shared: SharedPart,
     vulnerable: scry_wire::VulnerablePackage,
 }
 
@@ -560,9 +561,11 @@ impl Service {
                 .and_then(|d| serde_json::from_str(d).ok()),
         };
         let templates = default_ctx.then_some(&intel.templates);
+        // The resource entry is the same in each of its findings.
+        let wire = [rref.to_wire()];
         let mut out = Vec::with_capacity(a.findings.len());
         for pf in &a.findings {
-            out.push(new_finding(inv, pf, &rref, templates));
+            out.push(new_finding(inv, pf, &rref, &wire, templates));
         }
         Ok(out)
     }
@@ -776,6 +779,7 @@ fn new_finding(
     inv: &Inventory,
     pf: &PackageFinding,
     res: &ResourceRef,
+    wire: &[scry_wire::Resource],
     templates: Option<&Templates>,
 ) -> NewFinding {
     let p = &pf.package;
@@ -783,23 +787,29 @@ fn new_finding(
         Some(c) => c.get_or_make(c.key(inv, pf), || template(pf, res)),
         None => Arc::new(template(pf, res)),
     };
-    let mut f = t.finding.clone();
-    f.key = finding_id(
+    let key = finding_id(
         &res.account,
         &res.id,
         &pf.finding.vulnerability_id,
         &p.name,
         &p.location,
     );
-    f.arn = scry_wire::finding_arn(&res.region, &res.account, &f.key);
-    f.pkg_path = p.location.clone();
-    f.layer_hash = p.layer.clone();
-    f.component_key = package_component(inv, p);
+    let arn = scry_wire::finding_arn(&res.region, &res.account, &key);
     let mut vulnerable = t.vulnerable.clone();
     vulnerable.file_path = Some(p.location.clone());
     vulnerable.source_layer_hash = scry_scan::report::source_layer_hash(p);
-    f.body = scry_wire::own_part_json(&f.arn, &res.account, &[res.to_wire()], &[vulnerable], None);
-    f
+    let body = scry_wire::own_part_json(&arn, &res.account, wire, &[vulnerable], None);
+    NewFinding {
+        key,
+        arn,
+        facts: t.facts.clone(),
+        pkg_path: p.location.clone(),
+        layer_hash: p.layer.clone(),
+        component_key: package_component(inv, p),
+        body,
+        shared: Some(t.shared.clone()),
+        sealed: None,
+    }
 }
 
 /// The part of a package finding that does not depend on which resource or path it is on.
@@ -829,9 +839,7 @@ fn template(pf: &PackageFinding, res: &ResourceRef) -> Template {
         .as_ref()
         .map(|d| d.source.clone())
         .unwrap_or_default();
-    let finding = NewFinding {
-        key: String::new(),
-        arn: String::new(),
+    let facts = FindingFacts {
         finding_type: w.ty.clone(),
         vulnerability_id: f.vulnerability_id.clone(),
         related: f.aliases.clone(),
@@ -849,16 +857,11 @@ fn template(pf: &PackageFinding, res: &ResourceRef) -> Template {
         pkg_epoch: vulnerable.epoch,
         pkg_release: vulnerable.release.clone(),
         pkg_arch: p.arch.clone(),
-        pkg_path: String::new(),
-        layer_hash: None,
-        component_key: String::new(),
-        body: Vec::new(),
-        // Stored split: what many findings share is kept once.
-        shared: Some(SharedPart::new(w.split().1)),
-        sealed: None,
     };
     Template {
-        finding,
+        facts: Arc::new(facts),
+        // Stored split: what many findings share is kept once.
+        shared: SharedPart::new(w.split().1),
         vulnerable,
     }
 }

@@ -47,6 +47,24 @@ pub struct NewFinding {
     /// The identity: hash of (account, resource, vulnerability, package, path).
     pub key: String,
     pub arn: String,
+    /// The columns every finding of one vulnerability on one package version carries alike
+    /// (shared, not copied, between the findings of many resources).
+    pub facts: std::sync::Arc<FindingFacts>,
+    pub pkg_path: String,
+    pub layer_hash: Option<String>,
+    /// The advisory database's `ecosystem\tname` key of the package matched.
+    pub component_key: String,
+    /// The API's finding object (JSON), or its own part when `shared` is given.
+    pub body: Vec<u8>,
+    /// The part of the object many findings share, kept once per distinct content.
+    pub shared: Option<SharedPart>,
+    /// The bodies hashed and compressed ahead of the write (see [`ScanWrite::seal`]).
+    pub sealed: Option<Sealed>,
+}
+
+/// A finding's columns that depend only on the vulnerability and the package version found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FindingFacts {
     pub finding_type: String,
     pub vulnerability_id: String,
     pub related: Vec<String>,
@@ -66,16 +84,6 @@ pub struct NewFinding {
     pub pkg_epoch: Option<i64>,
     pub pkg_release: Option<String>,
     pub pkg_arch: Option<String>,
-    pub pkg_path: String,
-    pub layer_hash: Option<String>,
-    /// The advisory database's `ecosystem\tname` key of the package matched.
-    pub component_key: String,
-    /// The API's finding object (JSON), or its own part when `shared` is given.
-    pub body: Vec<u8>,
-    /// The part of the object many findings share, kept once per distinct content.
-    pub shared: Option<SharedPart>,
-    /// The bodies hashed and compressed ahead of the write (see [`ScanWrite::seal`]).
-    pub sealed: Option<Sealed>,
 }
 
 /// The part of a finding's object that many findings share (JSON), hashed once however many
@@ -128,7 +136,7 @@ impl Sealed {
     fn of_inventory(body: &[u8]) -> Sealed {
         Sealed {
             hash: hex::encode(Sha256::digest(body)),
-            compressed: compress(body),
+            compressed: compress_framed(body),
             shared: None,
         }
     }
@@ -390,6 +398,93 @@ fn decompress(what: &'static str, body: &[u8]) -> Result<Vec<u8>, StoreError> {
         .map_err(|e| corrupt(e.to_string()))
 }
 
+/// Byte ranges of a decompressed inventory.
+type Spans = Vec<std::ops::Range<usize>>;
+
+/// Inventories are compressed in frames of this many bytes, so that a re-evaluation
+/// decompresses only the frames holding the packages it reads (see
+/// [`decompress_inventory`]). Concatenated zstd frames are one valid zstd stream.
+const INVENTORY_FRAME: usize = 8 << 10;
+
+fn compress_framed(body: &[u8]) -> Vec<u8> {
+    if body.is_empty() {
+        return compress(body);
+    }
+    let mut out = Vec::with_capacity(body.len() / 4 + 64);
+    for chunk in body.chunks(INVENTORY_FRAME) {
+        out.extend_from_slice(&compress(chunk));
+    }
+    out
+}
+
+/// Decompresses a stored inventory: every frame, or with `wanted`, only the frames that
+/// overlap the byte ranges it gives for the decompressed length (the rest of the returned
+/// buffer is left zero). An inventory written as one frame (before frames) is one frame
+/// here. Frames are checked as they are walked: each must be zstd, record its size, and the
+/// total stay within [`MAX_BODY`].
+fn decompress_inventory(
+    blob: &[u8],
+    wanted: impl FnOnce(usize) -> Option<Spans>,
+) -> Result<(Vec<u8>, Option<Spans>), StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        what: "inventory",
+        reason,
+    };
+    let mut frames = Vec::new();
+    let (mut c, mut len) = (0usize, 0usize);
+    while c < blob.len() {
+        let rest = &blob[c..];
+        if !rest.starts_with(&zstd::zstd_safe::MAGICNUMBER.to_le_bytes()) {
+            return Err(corrupt(format!("no zstd frame at byte {c}")));
+        }
+        let size = zstd::zstd_safe::get_frame_content_size(rest)
+            .map_err(|_| corrupt(format!("a damaged zstd frame at byte {c}")))?
+            .ok_or_else(|| corrupt(format!("a zstd frame without a content size at byte {c}")))?;
+        let clen = zstd::zstd_safe::find_frame_compressed_size(rest)
+            .map_err(|_| corrupt(format!("a truncated zstd frame at byte {c}")))?;
+        let end = usize::try_from(size)
+            .ok()
+            .and_then(|s| len.checked_add(s))
+            .filter(|e| *e <= MAX_BODY)
+            .ok_or_else(|| corrupt(format!("more than {MAX_BODY} bytes when decompressed")))?;
+        frames.push((c..c + clen, len..end));
+        c += clen;
+        len = end;
+    }
+    let ranges = wanted(len);
+    let mut body = vec![0u8; len];
+    DECOMPRESSOR.with(|d| -> Result<(), StoreError> {
+        let mut d = d.borrow_mut();
+        let mut fresh = None;
+        let d = match d.as_mut() {
+            Some(d) => d,
+            None => {
+                fresh.insert(zstd::bulk::Decompressor::new().map_err(|e| corrupt(e.to_string()))?)
+            }
+        };
+        for (compressed, plain) in frames {
+            let needed = ranges.as_ref().is_none_or(|rs| {
+                rs.iter()
+                    .any(|r| r.start < plain.end && plain.start < r.end)
+            });
+            if !needed {
+                continue;
+            }
+            let n = d
+                .decompress_to_buffer(&blob[compressed], &mut body[plain.clone()])
+                .map_err(|e| corrupt(e.to_string()))?;
+            if n != plain.len() {
+                return Err(corrupt(format!(
+                    "a frame gave {n} bytes where it recorded {}",
+                    plain.len()
+                )));
+            }
+        }
+        Ok(())
+    })?;
+    Ok((body, ranges))
+}
+
 /// Tags of many resources at once.
 pub(crate) fn tags_of_many(
     conn: &rusqlite::Connection,
@@ -540,14 +635,14 @@ impl Store {
         let Some(res) = self.resource_by_pk(pk)? else {
             return Ok(None);
         };
-        Ok(Some((res, decompress("inventory", &body)?)))
+        Ok(Some((res, decompress_inventory(&body, |_| None)?.0)))
     }
 
     /// A stored inventory for re-evaluation: its resource (without tags), its decompressed
-    /// body, and the byte
-    /// ranges of part 0 and of the parts that name any of `keys` (see
+    /// body, and the byte ranges of part 0 and of the parts that name any of `keys` (see
     /// [`InventoryRecord::parts`]) — `None` when the inventory was stored without parts,
-    /// and the whole body must be read.
+    /// and the whole body must be read. With ranges, only the compressed frames holding
+    /// them are decompressed: the body's bytes outside them are zero.
     #[allow(clippy::type_complexity)]
     pub fn inventory_parts(
         &self,
@@ -579,8 +674,8 @@ impl Store {
         else {
             return Ok(None);
         };
-        let body = decompress("inventory", &body)?;
-        let ranges = parts.and_then(|p| wanted_parts(&p, keys, body.len()));
+        let (body, ranges) =
+            decompress_inventory(&body, |len| parts.and_then(|p| wanted_parts(&p, keys, len)))?;
         Ok(Some((res, body, ranges)))
     }
 
@@ -1119,7 +1214,7 @@ fn parts_index(inv: &InventoryRecord, key_ids: &[u32]) -> Option<Vec<u8>> {
 
 /// The byte ranges of part 0 and of the parts naming any of `wanted` (sorted component ids),
 /// from a `parts` column; `None` when it is malformed or does not fit a body of `len` bytes.
-fn wanted_parts(index: &[u8], wanted: &[u32], len: usize) -> Option<Vec<std::ops::Range<usize>>> {
+fn wanted_parts(index: &[u8], wanted: &[u32], len: usize) -> Option<Spans> {
     let words: Vec<u32> = index
         .chunks_exact(4)
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -1227,6 +1322,7 @@ fn reconcile_findings(
         match step {
             Step::Open { new } => {
                 let f = &scan.findings[new];
+                let facts = &*f.facts;
                 let mut st = tx
                     .prepare_cached(
                         "INSERT INTO findings (id, account_id, resource_pk, finding_key, arn, resource_type, resource_id,
@@ -1248,23 +1344,23 @@ fn reconcile_findings(
                     numbered_arn(&f.arn, id, &f.key),
                     res.resource_type,
                     res.resource_id,
-                    f.finding_type,
-                    f.vulnerability_id,
-                    criteria::multi(&f.related).unwrap_or_default(),
-                    f.vulnerability_source,
-                    f.severity,
-                    f.severity_rank,
-                    f.inspector_score,
-                    f.epss,
-                    f.vendor_severity,
-                    f.fix_available,
-                    f.exploit_available,
-                    f.title,
-                    f.pkg_name,
-                    f.pkg_version,
-                    f.pkg_epoch,
-                    f.pkg_release,
-                    f.pkg_arch,
+                    facts.finding_type,
+                    facts.vulnerability_id,
+                    criteria::multi(&facts.related).unwrap_or_default(),
+                    facts.vulnerability_source,
+                    facts.severity,
+                    facts.severity_rank,
+                    facts.inspector_score,
+                    facts.epss,
+                    facts.vendor_severity,
+                    facts.fix_available,
+                    facts.exploit_available,
+                    facts.title,
+                    facts.pkg_name,
+                    facts.pkg_version,
+                    facts.pkg_epoch,
+                    facts.pkg_release,
+                    facts.pkg_arch,
                     f.pkg_path,
                     f.layer_hash,
                     f.component_key,
@@ -1327,10 +1423,11 @@ fn update_content(
     texts: &mut HashSet<[u8; 16]>,
     stored_rank: Option<i64>,
 ) -> Result<(), StoreError> {
-    if stored_rank != Some(f.severity_rank) {
+    let facts = &*f.facts;
+    if stored_rank != Some(facts.severity_rank) {
         tx.prepare_cached("UPDATE findings SET severity_rank = ?2 WHERE id = ?1")
             .doing("updating a finding")?
-            .execute(rusqlite::params![id, f.severity_rank])
+            .execute(rusqlite::params![id, facts.severity_rank])
             .doing("updating a finding")?;
     }
     tx.prepare_cached(
@@ -1343,19 +1440,19 @@ fn update_content(
     .doing("updating a finding")?
     .execute(rusqlite::params![
         id,
-        criteria::multi(&f.related).unwrap_or_default(),
-        f.vulnerability_source,
-        f.severity,
-        f.inspector_score,
-        f.epss,
-        f.vendor_severity,
-        f.fix_available,
-        f.exploit_available,
-        f.title,
-        f.pkg_version,
-        f.pkg_epoch,
-        f.pkg_release,
-        f.pkg_arch,
+        criteria::multi(&facts.related).unwrap_or_default(),
+        facts.vulnerability_source,
+        facts.severity,
+        facts.inspector_score,
+        facts.epss,
+        facts.vendor_severity,
+        facts.fix_available,
+        facts.exploit_available,
+        facts.title,
+        facts.pkg_version,
+        facts.pkg_epoch,
+        facts.pkg_release,
+        facts.pkg_arch,
         f.layer_hash,
         f.component_key,
         sealed.hash,
@@ -1526,5 +1623,53 @@ mod tests {
             &[]
         )
         .is_none());
+    }
+
+    #[test]
+    fn framed_inventories_decompress_whole_or_only_the_frames_asked_for() {
+        // Three frames and a bit: frame k holds bytes of value k.
+        let body: Vec<u8> = (0..3 * INVENTORY_FRAME + 100)
+            .map(|i| (i / INVENTORY_FRAME) as u8 + b'a')
+            .collect();
+        let blob = compress_framed(&body);
+        let (whole, ranges) = decompress_inventory(&blob, |_| None).unwrap();
+        assert_eq!((whole == body, ranges), (true, None));
+        // Frames are a zstd stream: any zstd reader gets the whole body.
+        assert_eq!(zstd::stream::decode_all(&blob[..]).unwrap(), body);
+
+        // A range in frame 1 and one across frames 2 and 3: frame 0 is left zero.
+        let f = INVENTORY_FRAME;
+        let asked = vec![f + 5..f + 9, 3 * f - 2..3 * f + 2];
+        let (part, ranges) = decompress_inventory(&blob, |len| {
+            assert_eq!(len, body.len());
+            Some(asked.clone())
+        })
+        .unwrap();
+        assert_eq!(ranges, Some(asked.clone()));
+        assert_eq!(part.len(), body.len());
+        assert!(part[..f].iter().all(|b| *b == 0));
+        assert_eq!(part[f..], body[f..]);
+
+        // An inventory stored as one frame (before frames) reads the same.
+        let (old, _) = decompress_inventory(&compress(&body), |_| Some(asked.clone())).unwrap();
+        assert_eq!(old, body);
+
+        // Damage is named, never a panic or a short body.
+        let corrupt = |blob: &[u8]| match decompress_inventory(blob, |_| None) {
+            Err(StoreError::Corrupt { what, reason }) => format!("{what}: {reason}"),
+            other => panic!("{other:?}"),
+        };
+        assert!(corrupt(&blob[..blob.len() - 3]).contains("truncated"));
+        let mut tail = blob.clone();
+        tail.extend_from_slice(b"{\"packages\":[]}");
+        assert!(corrupt(&tail).contains("no zstd frame at byte"));
+        // A frame claiming more than any body may hold is refused before allocating: magic,
+        // a header with an 8-byte content size and a single segment, then one empty last
+        // raw block.
+        let mut bomb = zstd::zstd_safe::MAGICNUMBER.to_le_bytes().to_vec();
+        bomb.push(0b1110_0000);
+        bomb.extend_from_slice(&(MAX_BODY as u64 + 1).to_le_bytes());
+        bomb.extend_from_slice(&[1, 0, 0]);
+        assert!(corrupt(&bomb).contains("more than"), "{}", corrupt(&bomb));
     }
 }

@@ -6,18 +6,24 @@
 //! Bump [`SCHEMA_VERSION`] on any change; [`crate::Store::open`] refuses a newer file and
 //! migrates older ones step by step ([`MIGRATIONS`]).
 
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The statements that bring a store of version N-1 to version N, as (N, SQL). A new store
 /// gets [`SCHEMA`] directly.
-pub const MIGRATIONS: &[(i64, &str)] = &[(
-    2,
-    "ALTER TABLE findings ADD COLUMN text_hash BLOB;
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        2,
+        "ALTER TABLE findings ADD COLUMN text_hash BLOB;
      CREATE TABLE IF NOT EXISTS finding_texts (hash BLOB PRIMARY KEY, body BLOB NOT NULL);
      ALTER TABLE inventories ADD COLUMN parts BLOB;
      DROP INDEX IF EXISTS findings_by_key;
      UPDATE findings SET arn = substr(arn, 1, length(arn) - 32) || printf('%016x', id) || substr(finding_key, 1, 16);",
-)];
+    ),
+    (
+        3,
+        "CREATE INDEX IF NOT EXISTS findings_by_component ON findings (resource_pk, component_key, finding_key, status, updated_at, content_hash, severity_rank);",
+    ),
+];
 
 pub const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS accounts (
@@ -156,8 +162,12 @@ CREATE TABLE IF NOT EXISTS findings (
 );
 -- Few indexes on purpose: every one costs each ingest, and one over random keys costs a page
 -- per finding. Severity order serves the default listing; a finding's ARN carries its id, so
--- lookups by ARN read the primary key.
+-- lookups by ARN read the primary key. Reconciling a scan reads what the lifecycle needs of a
+-- resource's findings (of a re-evaluation: on a few components) from one covering index,
+-- a few pages, instead of every finding's row; it is local to the resource, so an ingest
+-- writes it where it writes the findings.
 CREATE INDEX IF NOT EXISTS findings_by_severity ON findings (account_id, severity_rank DESC, id);
+CREATE INDEX IF NOT EXISTS findings_by_component ON findings (resource_pk, component_key, finding_key, status, updated_at, content_hash, severity_rank);
 
 -- What many findings carry alike (an advisory's text, scores, references), once per distinct
 -- content: the first 16 bytes of its SHA-256, and the JSON (zstd when large).

@@ -4,7 +4,8 @@
 
 use scry_store::criteria::Criteria;
 use scry_store::{
-    FindingQuery, NewFinding, ResourceInfo, ScanWrite, Scope, SharedPart, SortField, Store,
+    FindingFacts, FindingQuery, NewFinding, ResourceInfo, ScanWrite, Scope, SharedPart, SortField,
+    Store,
 };
 
 const V1: &str = include_str!("fixtures/schema_v1.sql");
@@ -79,9 +80,12 @@ fn a_version_1_store_is_migrated_and_read() {
     let f = NewFinding {
         key: "ffeeddccbbaa99887766554433221100".into(),
         arn: "arn:aws:inspector2:r:111122223333:finding/ffeeddccbbaa99887766554433221100".into(),
-        vulnerability_id: "CVE-2021-2".into(),
-        severity: "LOW".into(),
-        severity_rank: 1,
+        facts: std::sync::Arc::new(FindingFacts {
+            vulnerability_id: "CVE-2021-2".into(),
+            severity: "LOW".into(),
+            severity_rank: 1,
+            ..Default::default()
+        }),
         body: br#"{"findingArn":"x","awsAccountId":"111122223333","resources":[]}"#.to_vec(),
         shared: Some(SharedPart::new(
             br#"{"severity":"LOW","description":"shared text"}"#.to_vec(),
