@@ -37,7 +37,8 @@ pub fn standard_catalog() -> Catalog {
 /// One vulnerability on one package at one location.
 #[derive(Debug, Clone, Serialize)]
 pub struct PackageFinding {
-    pub package: Package,
+    /// Shared by the package's findings.
+    pub package: Arc<Package>,
     /// Shared with the assessment cache and every other resource with this package version.
     pub finding: Arc<Finding>,
     /// Set when an ignore rule matched (the finding is then not reported as active).
@@ -174,12 +175,15 @@ pub fn assess_cached(
                 reason: format!("{} {} ({ecosystem}): {e}", p.name, p.version),
             });
         }
-        for f in a.findings.iter().cloned() {
-            out.findings.push(PackageFinding {
-                package: p.clone(),
-                finding: f,
-                ignored: None,
-            });
+        if !a.findings.is_empty() {
+            let package = Arc::new(p.clone());
+            for f in a.findings.iter().cloned() {
+                out.findings.push(PackageFinding {
+                    package: package.clone(),
+                    finding: f,
+                    ignored: None,
+                });
+            }
         }
     }
     if os_unmatched > 0 {

@@ -64,12 +64,15 @@ fn file_identity(path: &std::path::Path) -> Option<String> {
 }
 
 /// What every finding of one vulnerability on one package version carries alike: the store
-/// columns, the shared part (serialized and hashed once), and the vulnerable-package entry.
+/// columns, the shared part (serialized and hashed once), the vulnerable-package entry and
+/// the component key.
 #[derive(Debug)]
 pub struct Template {
     facts: Arc<FindingFacts>,
     shared: SharedPart,
     vulnerable: scry_wire::VulnerablePackage,
+    /// The package's component key (see [`package_component`]).
+    component: String,
 }
 
 /// Templates made with one advisory load and the default score context, by 128 bits of
@@ -326,6 +329,8 @@ impl Service {
             .collect();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let now = now_ms();
+        // Findings are current when the last chunk commits; the log is copied after that.
+        let _deferred = self.store.defer_checkpoints();
         // A pipeline: chunks are matched in parallel (read-only) while the writer stores the
         // chunk before, each in one transaction.
         let summaries = std::thread::scope(|s| -> Result<Vec<ScanSummary>, ServiceError> {
@@ -784,8 +789,8 @@ fn new_finding(
 ) -> NewFinding {
     let p = &pf.package;
     let t = match templates {
-        Some(c) => c.get_or_make(c.key(inv, pf), || template(pf, res)),
-        None => Arc::new(template(pf, res)),
+        Some(c) => c.get_or_make(c.key(inv, pf), || template(inv, pf, res)),
+        None => Arc::new(template(inv, pf, res)),
     };
     let key = finding_id(
         &res.account,
@@ -805,7 +810,7 @@ fn new_finding(
         facts: t.facts.clone(),
         pkg_path: p.location.clone(),
         layer_hash: p.layer.clone(),
-        component_key: package_component(inv, p),
+        component_key: t.component.clone(),
         body,
         shared: Some(t.shared.clone()),
         sealed: None,
@@ -813,7 +818,7 @@ fn new_finding(
 }
 
 /// The part of a package finding that does not depend on which resource or path it is on.
-fn template(pf: &PackageFinding, res: &ResourceRef) -> Template {
+fn template(inv: &Inventory, pf: &PackageFinding, res: &ResourceRef) -> Template {
     let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
     let mut w = to_wire(pf, res, epoch, epoch);
     let f = &pf.finding;
@@ -863,6 +868,7 @@ fn template(pf: &PackageFinding, res: &ResourceRef) -> Template {
         // Stored split: what many findings share is kept once.
         shared: SharedPart::new(w.split().1),
         vulnerable,
+        component: package_component(inv, p),
     }
 }
 

@@ -105,30 +105,39 @@ impl SharedPart {
     }
 }
 
-/// Bodies as the store keeps them: the content hash, the compressed own body, and the
-/// shared part with its hash. Made by [`ScanWrite::seal`] on the caller's thread, so that the
-/// one writer only writes.
+/// Bodies as the store keeps them: the content hash, the own body as stored, and the shared
+/// part with its hash. Made by [`ScanWrite::seal`] on the caller's thread, so that the one
+/// writer only writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sealed {
     hash: String,
-    compressed: Vec<u8>,
+    /// The bytes to store, or (`compressed` false) the body they are compressed from when it
+    /// is written.
+    bytes: Vec<u8>,
+    compressed: bool,
     /// Compressed by the writer only when that content is not stored yet.
     shared: Option<SharedPart>,
 }
 
 impl Sealed {
-    /// A finding's bodies: the content hash is the first 16 bytes of SHA-256 over both.
-    fn of(body: &[u8], shared: Option<&SharedPart>) -> Sealed {
+    /// A finding's bodies: the content hash is the first 16 bytes of SHA-256 over both. The
+    /// own body is compressed now when `compress`, else by the writer if it writes it.
+    fn of(body: Vec<u8>, shared: Option<SharedPart>, compress: bool) -> Sealed {
         let mut content = Sha256::new();
-        content.update(body);
-        if let Some(s) = shared {
+        content.update(&body);
+        if let Some(s) = &shared {
             content.update([0xff]);
             content.update(s.hash);
         }
         Sealed {
             hash: hex::encode(&content.finalize()[..16]),
-            compressed: compress_small(body),
-            shared: shared.cloned(),
+            bytes: if compress {
+                compress_small(&body)
+            } else {
+                body
+            },
+            compressed: compress,
+            shared,
         }
     }
 
@@ -136,8 +145,18 @@ impl Sealed {
     fn of_inventory(body: &[u8]) -> Sealed {
         Sealed {
             hash: hex::encode(Sha256::digest(body)),
-            compressed: compress_framed(body),
+            bytes: compress_framed(body),
+            compressed: true,
             shared: None,
+        }
+    }
+
+    /// The own body's bytes as stored.
+    fn stored(&self) -> std::borrow::Cow<'_, [u8]> {
+        if self.compressed {
+            std::borrow::Cow::Borrowed(&self.bytes)
+        } else {
+            std::borrow::Cow::Owned(compress_small(&self.bytes))
         }
     }
 }
@@ -147,7 +166,9 @@ impl NewFinding {
     fn sealed(&self) -> std::borrow::Cow<'_, Sealed> {
         match &self.sealed {
             Some(s) => std::borrow::Cow::Borrowed(s),
-            None => std::borrow::Cow::Owned(Sealed::of(&self.body, self.shared.as_ref())),
+            None => {
+                std::borrow::Cow::Owned(Sealed::of(self.body.clone(), self.shared.clone(), true))
+            }
         }
     }
 }
@@ -198,14 +219,18 @@ pub struct ScanWrite {
 
 impl ScanWrite {
     /// Hashes and compresses the bodies now, on the calling thread: [`Store::write_scans`]
-    /// runs on the single writer, which should spend its time writing. The JSON bodies are
-    /// dropped (the sealed bytes carry them).
+    /// runs on the single writer, which should spend its time writing. The JSON bodies move
+    /// into the sealed ones. A re-evaluation's findings are hashed only: most come out as
+    /// they are stored, and the writer compresses the few it writes.
     pub fn seal(&mut self) {
+        let compress = !matches!(self.scope, Scope::Components(_));
         for f in &mut self.findings {
             if f.sealed.is_none() {
-                f.sealed = Some(Sealed::of(&f.body, f.shared.as_ref()));
-                f.body = Vec::new();
-                f.shared = None;
+                f.sealed = Some(Sealed::of(
+                    std::mem::take(&mut f.body),
+                    f.shared.take(),
+                    compress,
+                ));
             }
         }
         if let Some(inv) = &mut self.inventory {
@@ -1159,7 +1184,7 @@ fn write_inventory(
             components = excluded.components, body = excluded.body, parts = excluded.parts",
     )
     .doing("writing an inventory")?
-    .execute(rusqlite::params![pk, inv.collected_at, sealed.hash, blob, sealed.compressed, parts])
+    .execute(rusqlite::params![pk, inv.collected_at, sealed.hash, blob, sealed.bytes, parts])
     .doing("writing an inventory")?;
     tx.prepare_cached("UPDATE resources SET packages = ?2 WHERE pk = ?1")
         .doing("writing an inventory")?
@@ -1366,7 +1391,7 @@ fn reconcile_findings(
                     f.component_key,
                     now,
                     sealed[new].hash,
-                    sealed[new].compressed,
+                    sealed[new].stored(),
                     write_text(tx, &sealed[new], texts)?,
                     id
                 ])
@@ -1456,7 +1481,7 @@ fn update_content(
         f.layer_hash,
         f.component_key,
         sealed.hash,
-        sealed.compressed,
+        sealed.stored(),
         now,
         write_text(tx, sealed, texts)?
     ])
