@@ -329,8 +329,6 @@ impl Service {
             .collect();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let now = now_ms();
-        // Findings are current when the last chunk commits; the log is copied after that.
-        let _deferred = self.store.defer_checkpoints();
         // A pipeline: chunks are matched in parallel (read-only) while the writer stores the
         // chunk before, each in one transaction.
         let summaries = std::thread::scope(|s| -> Result<Vec<ScanSummary>, ServiceError> {

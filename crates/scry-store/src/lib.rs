@@ -96,23 +96,7 @@ pub struct Store {
     pub(crate) components: Mutex<std::collections::HashMap<String, u32>>,
     /// Dropping it stops the checkpointer thread.
     _checkpointer: std::sync::mpsc::Sender<()>,
-    /// Checkpoints are deferred while positive (see [`Store::defer_checkpoints`]).
-    deferred: Arc<std::sync::atomic::AtomicUsize>,
 }
-
-/// Held while a burst of writes that someone waits for runs (see
-/// [`Store::defer_checkpoints`]); checkpoints resume when the last one drops.
-pub struct CheckpointsDeferred(Arc<std::sync::atomic::AtomicUsize>);
-
-impl Drop for CheckpointsDeferred {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-    }
-}
-
-/// While checkpoints are deferred, a write-ahead log file larger than this is checkpointed
-/// all the same.
-const DEFERRED_LOG_LIMIT: u64 = 1 << 30;
 
 /// How often the checkpointer copies the write-ahead log into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
@@ -130,11 +114,7 @@ const CHECKPOINT_FRAMES: i64 = 4096;
 fn spawn_checkpointer(
     path: &Path,
     writer: Arc<Mutex<Connection>>,
-    deferred: Arc<std::sync::atomic::AtomicUsize>,
 ) -> Result<std::sync::mpsc::Sender<()>, StoreError> {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    let wal = PathBuf::from(wal);
     let conn = connect(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -146,11 +126,6 @@ fn spawn_checkpointer(
             match rx.recv_timeout(CHECKPOINT_EVERY) {
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                 _ => return,
-            }
-            if deferred.load(std::sync::atomic::Ordering::Acquire) > 0
-                && std::fs::metadata(&wal).map_or(0, |m| m.len()) < DEFERRED_LOG_LIMIT
-            {
-                continue;
             }
             let passive = || {
                 conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
@@ -264,8 +239,7 @@ impl Store {
             .execute_batch("PRAGMA wal_autocheckpoint = 0;")
             .doing("handing checkpoints to the checkpointer")?;
         let writer = Arc::new(Mutex::new(writer));
-        let deferred = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let checkpointer = spawn_checkpointer(path, writer.clone(), deferred.clone())?;
+        let checkpointer = spawn_checkpointer(path, writer.clone())?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             readers.push(Mutex::new(connect(
@@ -279,19 +253,7 @@ impl Store {
             path: path.to_path_buf(),
             components: Mutex::new(Default::default()),
             _checkpointer: checkpointer,
-            deferred,
         })
-    }
-
-    /// Defers checkpoints until the returned guard drops: for a burst of writes that someone
-    /// waits for (a re-evaluation after an advisory update), so that copying the log into the
-    /// database neither takes the machine's cores nor holds the writer's lock meanwhile. The
-    /// log grows instead (a file over 1 GiB is checkpointed all the same) and is copied once
-    /// the burst ends.
-    pub fn defer_checkpoints(&self) -> CheckpointsDeferred {
-        self.deferred
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        CheckpointsDeferred(self.deferred.clone())
     }
 
     pub fn path(&self) -> &Path {
