@@ -333,6 +333,8 @@ impl Service {
         // chunk before, each in one transaction.
         let summaries = std::thread::scope(|s| -> Result<Vec<ScanSummary>, ServiceError> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ScanWrite>>(1);
+            // Written chunks come back to be freed here, off the one writer.
+            let (done_tx, done_rx) = std::sync::mpsc::channel::<Vec<ScanWrite>>();
             let writer = s.spawn(move || -> Result<Vec<ScanSummary>, ServiceError> {
                 let mut out = Vec::new();
                 for writes in rx {
@@ -343,6 +345,7 @@ impl Service {
                         ms = t.elapsed().as_secs_f64() * 1e3,
                         "re-evaluation: chunk written"
                     );
+                    let _ = done_tx.send(writes);
                 }
                 Ok(out)
             });
@@ -352,6 +355,7 @@ impl Service {
                     if tx.send(writes).is_err() {
                         break; // the writer failed; its error is returned below
                     }
+                    done_rx.try_iter().for_each(drop);
                 }
                 Ok(())
             })();

@@ -443,8 +443,9 @@ fn compress_framed(body: &[u8]) -> Vec<u8> {
 }
 
 /// Decompresses a stored inventory: every frame, or with `wanted`, only the frames that
-/// overlap the byte ranges it gives for the decompressed length (the rest of the returned
-/// buffer is left zero). An inventory written as one frame (before frames) is one frame
+/// overlap the byte ranges it gives for the decompressed length — then the body returned
+/// holds those frames alone, one after the other, and the ranges returned are where the
+/// asked ranges lie in it. An inventory written as one frame (before frames) is one frame
 /// here. Frames are checked as they are walked: each must be zstd, record its size, and the
 /// total stay within [`MAX_BODY`].
 fn decompress_inventory(
@@ -477,7 +478,23 @@ fn decompress_inventory(
         len = end;
     }
     let ranges = wanted(len);
-    let mut body = vec![0u8; len];
+    // The frames to decompress, each with where it starts in the inventory and in `body`.
+    let mut starts = Vec::new();
+    let mut size = 0;
+    let needed: Vec<_> = frames
+        .into_iter()
+        .filter(|(_, plain)| {
+            ranges.as_ref().is_none_or(|rs| {
+                rs.iter()
+                    .any(|r| r.start < plain.end && plain.start < r.end)
+            })
+        })
+        .inspect(|(_, plain)| {
+            starts.push((plain.start, size));
+            size += plain.len();
+        })
+        .collect();
+    let mut body = vec![0u8; size];
     DECOMPRESSOR.with(|d| -> Result<(), StoreError> {
         let mut d = d.borrow_mut();
         let mut fresh = None;
@@ -487,16 +504,9 @@ fn decompress_inventory(
                 fresh.insert(zstd::bulk::Decompressor::new().map_err(|e| corrupt(e.to_string()))?)
             }
         };
-        for (compressed, plain) in frames {
-            let needed = ranges.as_ref().is_none_or(|rs| {
-                rs.iter()
-                    .any(|r| r.start < plain.end && plain.start < r.end)
-            });
-            if !needed {
-                continue;
-            }
+        for ((compressed, plain), (_, at)) in needed.into_iter().zip(&starts) {
             let n = d
-                .decompress_to_buffer(&blob[compressed], &mut body[plain.clone()])
+                .decompress_to_buffer(&blob[compressed], &mut body[*at..*at + plain.len()])
                 .map_err(|e| corrupt(e.to_string()))?;
             if n != plain.len() {
                 return Err(corrupt(format!(
@@ -507,6 +517,21 @@ fn decompress_inventory(
         }
         Ok(())
     })?;
+    // A range lies in consecutive frames, all decompressed (each overlaps it) and so
+    // consecutive in `body` too: the frame it starts in says how far it moves.
+    let ranges = ranges.map(|rs| {
+        rs.into_iter()
+            .map(|r| {
+                if r.is_empty() {
+                    return 0..0;
+                }
+                let (plain, at) = starts[starts
+                    .partition_point(|(p, _)| *p <= r.start)
+                    .saturating_sub(1)];
+                r.start - plain + at..r.end - plain + at
+            })
+            .collect()
+    });
     Ok((body, ranges))
 }
 
@@ -667,7 +692,8 @@ impl Store {
     /// body, and the byte ranges of part 0 and of the parts that name any of `keys` (see
     /// [`InventoryRecord::parts`]) — `None` when the inventory was stored without parts,
     /// and the whole body must be read. With ranges, only the compressed frames holding
-    /// them are decompressed: the body's bytes outside them are zero.
+    /// them are decompressed, and the body holds those frames alone (the ranges point into
+    /// it).
     #[allow(clippy::type_complexity)]
     pub fn inventory_parts(
         &self,
@@ -1662,7 +1688,7 @@ mod tests {
         // Frames are a zstd stream: any zstd reader gets the whole body.
         assert_eq!(zstd::stream::decode_all(&blob[..]).unwrap(), body);
 
-        // A range in frame 1 and one across frames 2 and 3: frame 0 is left zero.
+        // A range in frame 1 and one across frames 2 and 3: frame 0 is not decompressed.
         let f = INVENTORY_FRAME;
         let asked = vec![f + 5..f + 9, 3 * f - 2..3 * f + 2];
         let (part, ranges) = decompress_inventory(&blob, |len| {
@@ -1670,10 +1696,21 @@ mod tests {
             Some(asked.clone())
         })
         .unwrap();
-        assert_eq!(ranges, Some(asked.clone()));
-        assert_eq!(part.len(), body.len());
-        assert!(part[..f].iter().all(|b| *b == 0));
-        assert_eq!(part[f..], body[f..]);
+        // Frames 1 to 3 alone, the ranges pointing into them.
+        assert_eq!(part[..], body[f..]);
+        let ranges = ranges.unwrap();
+        assert_eq!(ranges.len(), 2);
+        for (got, want) in ranges.into_iter().zip(&asked) {
+            assert_eq!(part[got], body[want.clone()]);
+        }
+
+        // Any set of ranges reads the bytes it names, wherever frames begin and end.
+        let n = body.len();
+        let asked2 = vec![0..1, f - 1..f + 1, 2 * f..2 * f + 1, n - 1..n, 5..5];
+        let (part, ranges) = decompress_inventory(&blob, |_| Some(asked2.clone())).unwrap();
+        for (got, want) in ranges.unwrap().into_iter().zip(&asked2) {
+            assert_eq!(part[got], body[want.clone()]);
+        }
 
         // An inventory stored as one frame (before frames) reads the same.
         let (old, _) = decompress_inventory(&compress(&body), |_| Some(asked.clone())).unwrap();
