@@ -51,6 +51,9 @@ pub struct ServerReport {
     pub reevaluation_cpu_seconds: f64,
     pub reevaluation_resources: usize,
     pub reevaluation_changed_packages: usize,
+    /// Resources whose re-evaluation made only the findings that changed (see
+    /// `scry_server::service::Reevaluation::narrowed`).
+    pub reevaluation_narrowed: usize,
     pub store_bytes: u64,
 }
 
@@ -412,6 +415,7 @@ pub fn server(
         reevaluation_cpu_seconds: re_cpu,
         reevaluation_resources: re.resources,
         reevaluation_changed_packages: re.changed_packages,
+        reevaluation_narrowed: re.narrowed,
         store_bytes,
     })
 }

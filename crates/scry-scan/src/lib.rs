@@ -100,6 +100,11 @@ impl AssessCache {
             | u128::from(self.hashers.1.hash_one(parts))
     }
 
+    /// The assessment cached for `q`, if there is one (none is made).
+    pub fn peek(&self, q: &Query<'_>) -> Option<Arc<scry_vulndb::Assessment>> {
+        self.get(self.key(q))
+    }
+
     fn get(&self, k: u128) -> Option<Arc<scry_vulndb::Assessment>> {
         self.map
             .lock()
@@ -115,6 +120,18 @@ impl AssessCache {
         }
         m.insert(k, a);
     }
+}
+
+/// The query a package of `inv` is matched with; `None` for an OS package when the advisory
+/// database has no namespace for the inventory's OS.
+pub fn package_query<'a>(inv: &'a Inventory, p: &'a Package) -> Option<Query<'a>> {
+    Some(Query {
+        ecosystem: query_ecosystem(inv, p)?,
+        name: &p.name,
+        version: &p.version,
+        source_name: p.source_name.as_deref(),
+        source_version: p.source_version.as_deref(),
+    })
 }
 
 /// Matches every package of an inventory.
@@ -139,17 +156,11 @@ pub fn assess_cached(
     let mut out = Assessment::default();
     let mut os_unmatched = 0usize;
     for p in &inv.packages {
-        let Some(ecosystem) = query_ecosystem(inv, p) else {
+        let Some(q) = package_query(inv, p) else {
             os_unmatched += 1;
             continue;
         };
-        let q = Query {
-            ecosystem,
-            name: &p.name,
-            version: &p.version,
-            source_name: p.source_name.as_deref(),
-            source_version: p.source_version.as_deref(),
-        };
+        let ecosystem = q.ecosystem;
         let key = cache.map(|c| c.key(&q));
         let cached = match (cache, key) {
             (Some(c), Some(k)) => c.get(k),

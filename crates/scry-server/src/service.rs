@@ -66,7 +66,7 @@ fn file_identity(path: &std::path::Path) -> Option<String> {
 /// What every finding of one vulnerability on one package version carries alike: the store
 /// columns, the shared part (serialized and hashed once), the vulnerable-package entry and
 /// the component key.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct Template {
     facts: Arc<FindingFacts>,
     shared: SharedPart,
@@ -83,6 +83,9 @@ pub struct Template {
 pub struct Templates {
     map: Mutex<std::collections::HashMap<u128, Arc<Template>>>,
     hashers: (std::hash::RandomState, std::hash::RandomState),
+    /// Whether the template under a key differs from the previous load's (see
+    /// [`Templates::changed`]).
+    verdicts: Mutex<std::collections::HashMap<u128, bool>>,
 }
 
 impl Templates {
@@ -105,6 +108,41 @@ impl Templates {
             | u128::from(self.hashers.1.hash_one(parts))
     }
 
+    /// Templates for the load after `prev`'s, keyed as `prev`'s are so that the two compare.
+    fn following(prev: &Templates) -> Templates {
+        Templates {
+            hashers: prev.hashers.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// Whether findings made from `new`, this load's template under `key`, can differ from
+    /// those the previous load made (`prev`, keyed alike: see [`Templates::following`]). A
+    /// key `prev` holds no template for counts as changed. Decided once per key.
+    fn changed(&self, prev: &Templates, key: u128, new: &Template) -> bool {
+        if let Some(v) = self
+            .verdicts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return *v;
+        }
+        let old = prev
+            .map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        let changed = old.is_none_or(|old| *old != *new);
+        let mut v = self.verdicts.lock().unwrap_or_else(|e| e.into_inner());
+        if v.len() >= Self::LIMIT {
+            v.clear();
+        }
+        v.insert(key, changed);
+        changed
+    }
+
     fn get_or_make(&self, key: u128, make: impl FnOnce() -> Template) -> Arc<Template> {
         if let Some(t) = self.map.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return t.clone();
@@ -119,12 +157,21 @@ impl Templates {
     }
 }
 
+/// The findings a re-evaluation makes, and the identity keys it speaks for (see
+/// [`Service::changed_findings`]).
+type ChangedFindings = (Vec<NewFinding>, Vec<String>);
+
 /// What a reload found.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Reevaluation {
     pub generation: i64,
     pub changed_packages: usize,
     pub resources: usize,
+    /// Of `resources`, those whose re-evaluation made and reconciled only the findings whose
+    /// content changed, appeared or went, the previous load being at hand to tell (see
+    /// [`Service::changed_findings`]); the others had every finding on the changed packages
+    /// made again.
+    pub narrowed: usize,
     pub opened: usize,
     pub closed: usize,
     pub updated: usize,
@@ -257,7 +304,10 @@ impl Service {
             db,
             loaded,
             cache: Default::default(),
-            templates: Default::default(),
+            templates: current
+                .as_ref()
+                .map(|c| Templates::following(&c.templates))
+                .unwrap_or_default(),
             file: file.clone(),
         }));
         let mut re = Reevaluation {
@@ -274,8 +324,9 @@ impl Service {
                 .map(|(eco, name)| format!("{eco}\t{name}"))
                 .collect();
             re.changed_packages = keys.len();
-            let r = self.reevaluate(&keys)?;
+            let r = self.reevaluate_since(current.as_deref(), &keys)?;
             re.resources = r.0;
+            re.narrowed = r.2;
             for s in r.1 {
                 re.opened += s.opened + s.reopened;
                 re.closed += s.closed;
@@ -292,6 +343,7 @@ impl Service {
             generation,
             changed_packages = re.changed_packages,
             resources = re.resources,
+            narrowed = re.narrowed,
             opened = re.opened,
             closed = re.closed,
             updated = re.updated,
@@ -304,9 +356,23 @@ impl Service {
     /// Re-matches, in every stored inventory holding one of `keys`, the packages under those
     /// keys, and reconciles only their findings.
     pub fn reevaluate(&self, keys: &[String]) -> Result<(usize, Vec<ScanSummary>), ServiceError> {
+        let (n, summaries, _) = self.reevaluate_since(None, keys)?;
+        Ok((n, summaries))
+    }
+
+    /// [`Service::reevaluate`] after the advisory load `prev` (what the store holds was matched
+    /// with it): where `prev` can tell, only the findings whose content changed, appeared or
+    /// went are made and reconciled (see [`Service::changed_findings`]). Also says how many
+    /// resources that was.
+    fn reevaluate_since(
+        &self,
+        prev: Option<&Intel>,
+        keys: &[String],
+    ) -> Result<(usize, Vec<ScanSummary>, usize), ServiceError> {
         let Some(intel) = self.intel() else {
-            return Ok((0, Vec::new()));
+            return Ok((0, Vec::new(), 0));
         };
+        let narrowed = std::sync::atomic::AtomicUsize::new(0);
         let resources = self.store.resources_with_components(keys)?;
         let keyset: BTreeSet<&str> = keys.iter().map(String::as_str).collect();
         let ids = self.store.component_ids(keys)?;
@@ -351,7 +417,13 @@ impl Service {
             });
             let matched = (|| -> Result<(), ServiceError> {
                 for chunk in todo.chunks(256) {
-                    let writes = self.reevaluate_chunk(&intel, chunk, &keyset, &ids, threads)?;
+                    let writes =
+                        self.reevaluate_chunk(&intel, prev, chunk, &keyset, &ids, threads)?;
+                    let n = writes
+                        .iter()
+                        .filter(|w| matches!(w.scope, Scope::Findings(_)))
+                        .count();
+                    narrowed.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
                     if tx.send(writes).is_err() {
                         break; // the writer failed; its error is returned below
                     }
@@ -368,13 +440,14 @@ impl Service {
             matched?;
             written
         })?;
-        Ok((resources.len(), summaries))
+        Ok((resources.len(), summaries, narrowed.into_inner()))
     }
 
     /// Re-matches the stored inventories `pks` on `threads` threads.
     fn reevaluate_chunk(
         &self,
         intel: &Intel,
+        prev: Option<&Intel>,
         pks: &[i64],
         keys: &BTreeSet<&str>,
         ids: &[u32],
@@ -387,7 +460,7 @@ impl Service {
                     s.spawn(move || {
                         let mut out = Vec::with_capacity(part.len());
                         for pk in part {
-                            if let Some(w) = self.reevaluation_of(intel, *pk, keys, ids)? {
+                            if let Some(w) = self.reevaluation_of(intel, prev, *pk, keys, ids)? {
                                 out.push(w);
                             }
                         }
@@ -418,6 +491,7 @@ impl Service {
     fn reevaluation_of(
         &self,
         intel: &Intel,
+        prev: Option<&Intel>,
         pk: i64,
         keys: &BTreeSet<&str>,
         ids: &[u32],
@@ -457,7 +531,17 @@ impl Service {
                 subset.packages.push(p);
             }
         }
-        let findings = self.findings_for(intel, &res.info, &subset)?;
+        let changed = match prev {
+            Some(prev) => self.changed_findings(intel, prev, &res.info, &subset)?,
+            None => None,
+        };
+        let (findings, scope) = match changed {
+            Some((findings, keys)) => (findings, Scope::Findings(keys)),
+            None => (
+                self.findings_for(intel, &res.info, &subset)?,
+                Scope::Components(touched.into_iter().collect()),
+            ),
+        };
         let mut write = ScanWrite {
             resource: ResourceInfo {
                 tags: None,
@@ -465,7 +549,7 @@ impl Service {
             },
             inventory: None,
             findings,
-            scope: Scope::Components(touched.into_iter().collect()),
+            scope,
             trigger: "reevaluate".into(),
             status: (res.scan_status.clone(), res.scan_reason.clone()),
         };
@@ -557,16 +641,7 @@ impl Service {
             &ctx,
             default_ctx.then_some(&intel.cache),
         )?;
-        let rref = ResourceRef {
-            ty: res.resource_type.clone(),
-            id: res.resource_id.clone(),
-            account: res.account_id.clone(),
-            region: self.region.clone(),
-            details: res
-                .details
-                .as_deref()
-                .and_then(|d| serde_json::from_str(d).ok()),
-        };
+        let rref = self.resource_ref(res);
         let templates = default_ctx.then_some(&intel.templates);
         // The resource entry is the same in each of its findings.
         let wire = [rref.to_wire()];
@@ -575,6 +650,92 @@ impl Service {
             out.push(new_finding(inv, pf, &rref, &wire, templates));
         }
         Ok(out)
+    }
+
+    fn resource_ref(&self, res: &ResourceInfo) -> ResourceRef {
+        ResourceRef {
+            ty: res.resource_type.clone(),
+            id: res.resource_id.clone(),
+            account: res.account_id.clone(),
+            region: self.region.clone(),
+            details: res
+                .details
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok()),
+        }
+    }
+
+    /// What a re-evaluation of `inv` must write when the previous advisory load `prev` is at
+    /// hand: the findings whose template changed (new ones among them), and the identity keys
+    /// of those and of the findings `prev` gave that are gone — everything else `inv`'s
+    /// packages carry is as `prev` made it, and is left alone. `None` when `prev` cannot tell:
+    /// a package it never assessed, or a resource scored in a context of its own; then every
+    /// finding is made and reconciled.
+    fn changed_findings(
+        &self,
+        intel: &Intel,
+        prev: &Intel,
+        res: &ResourceInfo,
+        inv: &Inventory,
+    ) -> Result<Option<ChangedFindings>, ServiceError> {
+        if self.score_context(res) != ScoreContext::default() {
+            return Ok(None);
+        }
+        let mut before = Vec::with_capacity(inv.packages.len());
+        for p in &inv.packages {
+            match scry_scan::package_query(inv, p) {
+                None => before.push(None),
+                Some(q) => match prev.cache.peek(&q) {
+                    Some(a) => before.push(Some(a)),
+                    None => return Ok(None),
+                },
+            }
+        }
+        let a = scry_scan::assess_cached(
+            &intel.db,
+            &intel.loaded,
+            inv,
+            &ScoreContext::default(),
+            Some(&intel.cache),
+        )?;
+        let rref = self.resource_ref(res);
+        let wire = [rref.to_wire()];
+        let mut findings = Vec::new();
+        let mut keys = Vec::new();
+        // (path, name, vulnerability) of every finding made now.
+        let mut now: std::collections::HashSet<(&str, &str, &str)> = Default::default();
+        for pf in &a.findings {
+            now.insert((
+                &pf.package.location,
+                &pf.package.name,
+                &pf.finding.vulnerability_id,
+            ));
+            let k = intel.templates.key(inv, pf);
+            let t = intel.templates.get_or_make(k, || template(inv, pf, &rref));
+            if intel.templates.changed(&prev.templates, k, &t) {
+                let f = finding_from(&t, pf, &rref, &wire);
+                keys.push(f.key.clone());
+                findings.push(f);
+            }
+        }
+        for (p, a) in inv.packages.iter().zip(&before) {
+            for f in a.iter().flat_map(|a| a.findings.iter()) {
+                if !now.contains(&(
+                    p.location.as_str(),
+                    p.name.as_str(),
+                    f.vulnerability_id.as_str(),
+                )) {
+                    keys.push(finding_id(
+                        &res.account_id,
+                        &res.resource_id,
+                        &f.vulnerability_id,
+                        &p.name,
+                        &p.location,
+                    ));
+                }
+            }
+        }
+        Ok(Some((findings, keys)))
     }
 
     /// Stores a resource's new inventory and reconciles its findings. Without a loaded
@@ -789,11 +950,22 @@ fn new_finding(
     wire: &[scry_wire::Resource],
     templates: Option<&Templates>,
 ) -> NewFinding {
-    let p = &pf.package;
     let t = match templates {
         Some(c) => c.get_or_make(c.key(inv, pf), || template(inv, pf, res)),
         None => Arc::new(template(inv, pf, res)),
     };
+    finding_from(&t, pf, res, wire)
+}
+
+/// A package finding made from its template: what is its own (identity, ARN, path, layer,
+/// the resource it is on) added to what the template shares.
+fn finding_from(
+    t: &Template,
+    pf: &PackageFinding,
+    res: &ResourceRef,
+    wire: &[scry_wire::Resource],
+) -> NewFinding {
+    let p = &pf.package;
     let key = finding_id(
         &res.account,
         &res.id,

@@ -112,6 +112,10 @@ fn changed_advisories_re_evaluate_stored_inventories() {
     let re = noticed(&env, "the change");
     assert_eq!(re.changed_packages, 1, "{re:?}");
     assert_eq!(re.resources, 1, "only the instance holds flask: {re:?}");
+    assert_eq!(
+        re.narrowed, 1,
+        "the previous load tells what changed: {re:?}"
+    );
     assert_eq!((re.opened, re.closed, re.updated), (0, 1, 0), "{re:?}");
     let after = findings(&env);
     let flask_after = after.iter().find(|(r, _)| r.id == flask[0].0.id).unwrap();
@@ -134,9 +138,11 @@ fn changed_advisories_re_evaluate_stored_inventories() {
     });
     import(&env, &dir);
     let re = noticed(&env, "the change");
+    // The load before this one never matched py (only flask was re-evaluated with it), so
+    // it cannot tell what changed: every finding on py is made again.
     assert_eq!(
-        (re.resources, re.opened, re.closed, re.updated),
-        (2, 0, 0, 2),
+        (re.resources, re.narrowed, re.opened, re.closed, re.updated),
+        (2, 0, 0, 0, 2),
         "{re:?}"
     );
     let after = findings(&env);
@@ -155,6 +161,94 @@ fn changed_advisories_re_evaluate_stored_inventories() {
         .map(|(_, f)| f.resources[0].id.as_str())
         .collect();
     assert_eq!(ids, [ECR_ID, EC2_ID].into_iter().collect());
+}
+
+/// A package with two advisories of which one changes: the finding of the other is not made
+/// again, not read and not written, even though its package is re-matched.
+#[test]
+fn only_the_findings_of_changed_advisories_are_rewritten() {
+    let env = setup();
+    let before = findings(&env);
+    let flask: Vec<_> = before
+        .iter()
+        .filter(|(_, f)| package(f) == "flask")
+        .collect();
+    assert_eq!(flask.len(), 1, "flask 1.0.3 has CVE-2023-30861: {before:?}");
+    let kept = flask[0].0.clone();
+
+    // PYSEC-2019-179 ("before 1.0") is widened to affect flask 1.0.3.
+    let dir = env.dir.path().join("widen");
+    changed("osv-pypi/flask", "PYSEC-2019-179.yaml", &dir, |t| {
+        touch(t).replacen("- fixed: '1.0'", "- fixed: '1.1'", 1)
+    });
+    import(&env, &dir);
+    let re = noticed(&env, "the widened range");
+    assert_eq!(
+        (re.resources, re.narrowed, re.opened, re.closed, re.updated),
+        (1, 1, 1, 0, 0),
+        "{re:?}"
+    );
+    let after = findings(&env);
+    let flask_after: Vec<_> = after
+        .iter()
+        .filter(|(_, f)| package(f) == "flask")
+        .collect();
+    assert_eq!(flask_after.len(), 2, "{flask_after:?}");
+    let opened = flask_after
+        .iter()
+        .find(|(r, _)| r.id != kept.id)
+        .expect("a new finding");
+    assert_eq!(opened.0.status, "ACTIVE");
+    assert!(
+        vuln(&opened.1) == "PYSEC-2019-179" || opened.1.description.contains("memory usage"),
+        "{:?}",
+        opened.1
+    );
+    let same = flask_after.iter().find(|(r, _)| r.id == kept.id).unwrap();
+    assert_eq!(
+        same.0, kept,
+        "the unchanged advisory's finding is untouched"
+    );
+
+    // Narrowed back: the new finding closes, the other is still untouched.
+    let dir = env.dir.path().join("narrow");
+    changed("osv-pypi/flask", "PYSEC-2019-179.yaml", &dir, touch);
+    import(&env, &dir);
+    let re = noticed(&env, "the range restored");
+    assert_eq!(
+        (re.resources, re.narrowed, re.opened, re.closed, re.updated),
+        (1, 1, 0, 1, 0),
+        "{re:?}"
+    );
+    let after = findings(&env);
+    let closed = after.iter().find(|(r, _)| r.id == opened.0.id).unwrap();
+    assert_eq!(closed.0.status, "CLOSED");
+    let same = after.iter().find(|(r, _)| r.id == kept.id).unwrap();
+    assert_eq!(
+        same.0, kept,
+        "the unchanged advisory's finding is untouched"
+    );
+
+    // A server that restarts has no previous load: the same kind of change then makes every
+    // finding of the package again, and reconciles them all, to the same result.
+    let fresh = scry_server::service::Service::new(
+        scry_store::Store::open(&env.dir.path().join("scry.db")).unwrap(),
+        scry_store::MasterKey::from_hex(&"ab".repeat(32), "t").unwrap(),
+        env.svc.db_path().to_path_buf(),
+        "sc-local-1".into(),
+    );
+    assert!(fresh.refresh_intel().unwrap().is_some(), "loads on start");
+    let dir = env.dir.path().join("widen-again");
+    changed("osv-pypi/flask", "PYSEC-2019-179.yaml", &dir, |t| {
+        touch(t).replacen("- fixed: '1.0'", "- fixed: '1.1'", 1)
+    });
+    import(&env, &dir);
+    let re = fresh.refresh_intel().unwrap().expect("noticed");
+    assert_eq!(
+        (re.resources, re.narrowed, re.opened, re.closed),
+        (1, 0, 1, 0),
+        "{re:?}"
+    );
 }
 
 #[test]
@@ -259,8 +353,8 @@ fn a_cve_added_to_kev_or_rescored_by_epss_updates_its_findings() {
     import(&env, &dir);
     let re = noticed(&env, "the KEV change");
     assert_eq!(
-        (re.resources, re.opened, re.closed, re.updated),
-        (2, 0, 0, 2),
+        (re.resources, re.narrowed, re.opened, re.closed, re.updated),
+        (2, 2, 0, 0, 2),
         "{re:?}"
     );
     let after = py(&env);
@@ -290,8 +384,8 @@ fn a_cve_added_to_kev_or_rescored_by_epss_updates_its_findings() {
     import(&env, &dir);
     let re = noticed(&env, "the EPSS change");
     assert_eq!(
-        (re.resources, re.opened, re.closed, re.updated),
-        (2, 0, 0, 2),
+        (re.resources, re.narrowed, re.opened, re.closed, re.updated),
+        (2, 2, 0, 0, 2),
         "{re:?}"
     );
     for (r, _) in &before {

@@ -200,6 +200,10 @@ pub enum Scope {
     All,
     /// A re-evaluation of some packages: only findings on these component keys are touched.
     Components(Vec<String>),
+    /// A re-evaluation of some findings: only stored findings with these identity keys are
+    /// touched (the scan's findings must be among them; those stored and not in the scan
+    /// close).
+    Findings(Vec<String>),
 }
 
 /// One scan of one resource to write.
@@ -223,7 +227,7 @@ impl ScanWrite {
     /// into the sealed ones. A re-evaluation's findings are hashed only: most come out as
     /// they are stored, and the writer compresses the few it writes.
     pub fn seal(&mut self) {
-        let compress = !matches!(self.scope, Scope::Components(_));
+        let compress = matches!(self.scope, Scope::All);
         for f in &mut self.findings {
             if f.sealed.is_none() {
                 f.sealed = Some(Sealed::of(
@@ -1305,17 +1309,23 @@ fn reconcile_findings(
     // severity index (SQLite rewrites an index entry whenever its column is assigned).
     let mut ranks: HashMap<i64, i64> = HashMap::new();
     {
-        // A re-evaluation reads only the findings on the components it speaks for; the list
+        // A re-evaluation reads only the findings (on the components) it speaks for; the list
         // of keys is padded to a multiple of 8 so that few statement shapes are cached.
         let (sql, params): (String, Vec<&str>) = match &scan.scope {
             Scope::All => (String::new(), Vec::new()),
-            Scope::Components(keys) if keys.is_empty() => (" AND 1 = 0".into(), Vec::new()),
-            Scope::Components(keys) => {
+            Scope::Components(keys) | Scope::Findings(keys) if keys.is_empty() => {
+                (" AND 1 = 0".into(), Vec::new())
+            }
+            Scope::Components(keys) | Scope::Findings(keys) => {
+                let column = match &scan.scope {
+                    Scope::Components(_) => "component_key",
+                    _ => "finding_key",
+                };
                 let n = keys.len().div_ceil(8) * 8;
                 let mut params: Vec<&str> = keys.iter().map(String::as_str).collect();
                 params.resize(n, keys[0].as_str());
                 let marks = vec!["?"; n].join(", ");
-                (format!(" AND component_key IN ({marks})"), params)
+                (format!(" AND {column} IN ({marks})"), params)
             }
         };
         let mut st = tx
