@@ -161,6 +161,9 @@ impl Templates {
 /// [`Service::changed_findings`]).
 type ChangedFindings = (Vec<NewFinding>, Vec<String>);
 
+/// The most finding keys one narrowed re-evaluation of a resource speaks for.
+const MAX_FINDING_KEYS: usize = 2000;
+
 /// What a reload found.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Reevaluation {
@@ -734,6 +737,11 @@ impl Service {
                     ));
                 }
             }
+        }
+        // One statement names every key (SQLite takes at most 32,766 parameters); past a few
+        // thousand, reconciling the changed components instead costs no more.
+        if keys.len() > MAX_FINDING_KEYS {
+            return Ok(None);
         }
         Ok(Some((findings, keys)))
     }

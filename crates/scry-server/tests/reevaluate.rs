@@ -50,6 +50,11 @@ fn noticed(env: &Env, what: &str) -> scry_server::service::Reevaluation {
         .unwrap_or_else(|| panic!("{what} is noticed"))
 }
 
+/// (resources, narrowed, opened, closed, updated) of a re-evaluation.
+fn counts(re: &scry_server::service::Reevaluation) -> (usize, usize, usize, usize, usize) {
+    (re.resources, re.narrowed, re.opened, re.closed, re.updated)
+}
+
 fn vuln(f: &scry_wire::Finding) -> &str {
     &f.package_vulnerability_details
         .as_ref()
@@ -140,11 +145,7 @@ fn changed_advisories_re_evaluate_stored_inventories() {
     let re = noticed(&env, "the change");
     // The load before this one never matched py (only flask was re-evaluated with it), so
     // it cannot tell what changed: every finding on py is made again.
-    assert_eq!(
-        (re.resources, re.narrowed, re.opened, re.closed, re.updated),
-        (2, 0, 0, 0, 2),
-        "{re:?}"
-    );
+    assert_eq!(counts(&re), (2, 0, 0, 0, 2), "{re:?}");
     let after = findings(&env);
     for (r, _) in &py_before {
         let (now, f) = after.iter().find(|(a, _)| a.id == r.id).unwrap();
@@ -183,11 +184,7 @@ fn only_the_findings_of_changed_advisories_are_rewritten() {
     });
     import(&env, &dir);
     let re = noticed(&env, "the widened range");
-    assert_eq!(
-        (re.resources, re.narrowed, re.opened, re.closed, re.updated),
-        (1, 1, 1, 0, 0),
-        "{re:?}"
-    );
+    assert_eq!(counts(&re), (1, 1, 1, 0, 0), "{re:?}");
     let after = findings(&env);
     let flask_after: Vec<_> = after
         .iter()
@@ -215,11 +212,7 @@ fn only_the_findings_of_changed_advisories_are_rewritten() {
     changed("osv-pypi/flask", "PYSEC-2019-179.yaml", &dir, touch);
     import(&env, &dir);
     let re = noticed(&env, "the range restored");
-    assert_eq!(
-        (re.resources, re.narrowed, re.opened, re.closed, re.updated),
-        (1, 1, 0, 1, 0),
-        "{re:?}"
-    );
+    assert_eq!(counts(&re), (1, 1, 0, 1, 0), "{re:?}");
     let after = findings(&env);
     let closed = after.iter().find(|(r, _)| r.id == opened.0.id).unwrap();
     assert_eq!(closed.0.status, "CLOSED");
@@ -352,11 +345,7 @@ fn a_cve_added_to_kev_or_rescored_by_epss_updates_its_findings() {
     .unwrap();
     import(&env, &dir);
     let re = noticed(&env, "the KEV change");
-    assert_eq!(
-        (re.resources, re.narrowed, re.opened, re.closed, re.updated),
-        (2, 2, 0, 0, 2),
-        "{re:?}"
-    );
+    assert_eq!(counts(&re), (2, 2, 0, 0, 2), "{re:?}");
     let after = py(&env);
     for (r, _) in &before {
         let (now, f) = after.iter().find(|(a, _)| a.id == r.id).unwrap();
@@ -383,11 +372,7 @@ fn a_cve_added_to_kev_or_rescored_by_epss_updates_its_findings() {
     .unwrap();
     import(&env, &dir);
     let re = noticed(&env, "the EPSS change");
-    assert_eq!(
-        (re.resources, re.narrowed, re.opened, re.closed, re.updated),
-        (2, 2, 0, 0, 2),
-        "{re:?}"
-    );
+    assert_eq!(counts(&re), (2, 2, 0, 0, 2), "{re:?}");
     for (r, _) in &before {
         let (_, f) = py(&env).into_iter().find(|(a, _)| a.id == r.id).unwrap();
         assert_eq!(f.epss.as_ref().map(|e| e.score), Some(0.41), "{f:?}");
