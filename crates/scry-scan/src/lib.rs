@@ -74,12 +74,37 @@ pub fn query_ecosystem<'a>(inv: &'a Inventory, p: &'a Package) -> Option<&'a str
     }
 }
 
+/// The advisory database's `ecosystem\tname` keys a package is matched under (its name, and
+/// for an OS package its source name too) — the keys its change log names (`changes_since`).
+pub fn component_keys(inv: &Inventory, p: &Package, out: &mut std::collections::BTreeSet<String>) {
+    let Some(eco) = query_ecosystem(inv, p) else {
+        return;
+    };
+    let base = scry_advisory::Ecosystem::parse(eco).base;
+    out.insert(format!(
+        "{base}\t{}",
+        scry_advisory::normalize_name(&base, &p.name)
+    ));
+    if is_os_cataloger(&p.found_by) {
+        if let Some(src) = &p.source_name {
+            out.insert(format!(
+                "{base}\t{}",
+                scry_advisory::normalize_name(&base, src)
+            ));
+        }
+    }
+}
+
+/// An assessment and the component keys of the query it answers.
+type Cached = (Arc<scry_vulndb::Assessment>, Arc<[String]>);
+
 /// Assessments already made, by (ecosystem, name, version, source name, source version):
 /// a service matching thousands of inventories that share packages looks each one up once per
 /// advisory database load. Bounded: cleared when it reaches [`AssessCache::LIMIT`] entries.
 #[derive(Debug, Default)]
 pub struct AssessCache {
-    map: std::sync::Mutex<std::collections::HashMap<u128, Arc<scry_vulndb::Assessment>>>,
+    /// Each assessment with the component keys its query is matched under.
+    map: std::sync::Mutex<std::collections::HashMap<u128, Cached>>,
     /// Two independent hashers: a key is 128 bits of the query (no copies of its strings).
     hashers: (std::hash::RandomState, std::hash::RandomState),
 }
@@ -110,15 +135,33 @@ impl AssessCache {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&k)
-            .cloned()
+            .map(|(a, _)| a.clone())
     }
 
-    fn put(&self, k: u128, a: Arc<scry_vulndb::Assessment>) {
+    fn put(&self, k: u128, a: Arc<scry_vulndb::Assessment>, components: Arc<[String]>) {
         let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() >= Self::LIMIT {
             m.clear();
         }
-        m.insert(k, a);
+        m.insert(k, (a, components));
+    }
+
+    /// A cache for the next load of the advisory database, holding this one's assessments of
+    /// every package none of whose component keys is in `changed` (the keys the database's
+    /// change log names between the two loads): matching those gives the same again.
+    pub fn carried_over(&self, changed: &std::collections::HashSet<&str>) -> AssessCache {
+        let map = self
+            .map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, (_, keys))| !keys.iter().any(|k| changed.contains(k.as_str())))
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        AssessCache {
+            map: std::sync::Mutex::new(map),
+            hashers: self.hashers.clone(),
+        }
     }
 }
 
@@ -174,7 +217,9 @@ pub fn assess_cached(
                     source,
                 })?);
                 if let (Some(c), Some(k)) = (cache, key) {
-                    c.put(k, a.clone());
+                    let mut keys = std::collections::BTreeSet::new();
+                    component_keys(inv, p, &mut keys);
+                    c.put(k, a.clone(), keys.into_iter().collect());
                 }
                 a
             }

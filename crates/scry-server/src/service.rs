@@ -73,6 +73,9 @@ pub struct Template {
     vulnerable: scry_wire::VulnerablePackage,
     /// The package's component key (see [`package_component`]).
     component: String,
+    /// Every component key the package is matched under (see
+    /// [`scry_scan::component_keys`]).
+    keys: Vec<String>,
 }
 
 /// Templates made with one advisory load and the default score context, by 128 bits of
@@ -108,16 +111,27 @@ impl Templates {
             | u128::from(self.hashers.1.hash_one(parts))
     }
 
-    /// Templates for the load after `prev`'s, keyed as `prev`'s are so that the two compare.
-    fn following(prev: &Templates) -> Templates {
+    /// Templates for the load after this one, keyed alike so that the two compare, holding
+    /// this one's templates of every package none of whose component keys is in `changed`
+    /// (the keys the change log names between the two loads): those come out the same.
+    fn carried_over(&self, changed: &std::collections::HashSet<&str>) -> Templates {
+        let map = self
+            .map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, t)| !t.keys.iter().any(|k| changed.contains(k.as_str())))
+            .map(|(k, t)| (*k, t.clone()))
+            .collect();
         Templates {
-            hashers: prev.hashers.clone(),
-            ..Default::default()
+            map: Mutex::new(map),
+            hashers: self.hashers.clone(),
+            verdicts: Default::default(),
         }
     }
 
     /// Whether findings made from `new`, this load's template under `key`, can differ from
-    /// those the previous load made (`prev`, keyed alike: see [`Templates::following`]). A
+    /// those the previous load made (`prev`, keyed alike: see [`Templates::carried_over`]). A
     /// key `prev` holds no template for counts as changed. Decided once per key.
     fn changed(&self, prev: &Templates, key: u128, new: &Template) -> bool {
         if let Some(v) = self
@@ -221,21 +235,8 @@ pub fn resource_arn(region: &str, account: &str, resource_type: &str, id: &str) 
     )
 }
 
-/// The component keys a package is matched under: its own (ecosystem, name) and, for OS
-/// packages, its source package's.
-pub fn component_keys(inv: &Inventory, p: &Package, out: &mut BTreeSet<String>) {
-    let Some(eco) = scry_scan::query_ecosystem(inv, p) else {
-        return;
-    };
-    let base = Ecosystem::parse(eco).base;
-    out.insert(format!("{base}\t{}", normalize_name(&base, &p.name)));
-    if is_os_cataloger(&p.found_by) {
-        if let Some(src) = &p.source_name {
-            out.insert(format!("{base}\t{}", normalize_name(&base, src)));
-        }
-    }
-}
-
+/// The one component key a package's findings are stored under: for an OS package, its source
+/// package's (see [`scry_scan::component_keys`] for every key it is matched under).
 fn package_component(inv: &Inventory, p: &Package) -> String {
     let eco = scry_scan::query_ecosystem(inv, p).unwrap_or(&p.ecosystem);
     let base = Ecosystem::parse(eco).base;
@@ -303,29 +304,38 @@ impl Service {
         let known_file = self.store.setting("advisory_db_file")?;
         let replaced = known_file.is_some() && known_file != file;
         let (changed, last_seq) = db.changes_since(if replaced { 0 } else { applied.max(0) })?;
+        // What the previous load assessed of packages no change names stays true: it is
+        // carried over (and a re-evaluation compares against it), unless everything is
+        // matched again.
+        let rematch_all = applied < 0 || replaced;
+        let keys: Vec<String> = changed
+            .iter()
+            .map(|(eco, name)| format!("{eco}\t{name}"))
+            .collect();
+        let keyset: std::collections::HashSet<&str> = keys.iter().map(String::as_str).collect();
+        let (cache, templates) = match &current {
+            Some(c) if !rematch_all => (
+                c.cache.carried_over(&keyset),
+                c.templates.carried_over(&keyset),
+            ),
+            _ => Default::default(),
+        };
         *self.intel.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Intel {
             db,
             loaded,
-            cache: Default::default(),
-            templates: current
-                .as_ref()
-                .map(|c| Templates::following(&c.templates))
-                .unwrap_or_default(),
+            cache,
+            templates,
             file: file.clone(),
         }));
         let mut re = Reevaluation {
             generation,
             ..Default::default()
         };
-        if applied < 0 || replaced {
+        if rematch_all {
             // First load of a store (everything stored was matched by nobody yet), or a new
             // database file.
             re.resources = self.reevaluate_all()?;
-        } else if !changed.is_empty() {
-            let keys: Vec<String> = changed
-                .iter()
-                .map(|(eco, name)| format!("{eco}\t{name}"))
-                .collect();
+        } else if !keys.is_empty() {
             re.changed_packages = keys.len();
             let r = self.reevaluate_since(current.as_deref(), &keys)?;
             re.resources = r.0;
@@ -528,7 +538,7 @@ impl Service {
         };
         for p in inv.packages {
             ks.clear();
-            component_keys(&subset, &p, &mut ks);
+            scry_scan::component_keys(&subset, &p, &mut ks);
             if ks.iter().any(|k| keys.contains(k.as_str())) {
                 touched.insert(package_component(&subset, &p));
                 subset.packages.push(p);
@@ -909,7 +919,7 @@ fn inventory_record(inv: &Inventory, now: i64) -> Result<InventoryRecord, Servic
         }
         parts.push(json(&mut body, p)?);
         ks.clear();
-        component_keys(inv, p, &mut ks);
+        scry_scan::component_keys(inv, p, &mut ks);
         for k in &ks {
             by_key.entry(k.clone()).or_default().push(i as u32 + 1);
         }
@@ -1051,6 +1061,11 @@ fn template(inv: &Inventory, pf: &PackageFinding, res: &ResourceRef) -> Template
         shared: SharedPart::new(w.split().1),
         vulnerable,
         component: package_component(inv, p),
+        keys: {
+            let mut keys = BTreeSet::new();
+            scry_scan::component_keys(inv, p, &mut keys);
+            keys.into_iter().collect()
+        },
     }
 }
 
