@@ -80,19 +80,31 @@ pub fn component_keys(inv: &Inventory, p: &Package, out: &mut std::collections::
     let Some(eco) = query_ecosystem(inv, p) else {
         return;
     };
-    let base = scry_advisory::Ecosystem::parse(eco).base;
-    out.insert(format!(
-        "{base}\t{}",
-        scry_advisory::normalize_name(&base, &p.name)
-    ));
+    out.insert(component(eco, &p.name));
     if is_os_cataloger(&p.found_by) {
         if let Some(src) = &p.source_name {
-            out.insert(format!(
-                "{base}\t{}",
-                scry_advisory::normalize_name(&base, src)
-            ));
+            out.insert(component(eco, src));
         }
     }
+}
+
+/// The one component key a package's findings are stored under: for an OS package, its source
+/// package's (see [`component_keys`] for every key it is matched under).
+pub fn component_key(inv: &Inventory, p: &Package) -> String {
+    let eco = query_ecosystem(inv, p).unwrap_or(&p.ecosystem);
+    let name = if is_os_cataloger(&p.found_by) {
+        p.source_name.as_deref().unwrap_or(&p.name)
+    } else {
+        &p.name
+    };
+    component(eco, name)
+}
+
+/// `ecosystem\tname` as the advisory database keys packages: the ecosystem's base, the name
+/// normalized under its rules.
+fn component(ecosystem: &str, name: &str) -> String {
+    let base = scry_advisory::Ecosystem::parse(ecosystem).base;
+    format!("{base}\t{}", scry_advisory::normalize_name(&base, name))
 }
 
 /// An assessment and the component keys of the query it answers.

@@ -10,8 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use scry_advisory::{normalize_name, Ecosystem};
-use scry_inventory::{is_os_cataloger, Inventory, Package};
+use scry_inventory::{is_os_cataloger, Inventory};
 use scry_scan::report::{finding_id, to_wire, ResourceRef};
 use scry_scan::PackageFinding;
 use scry_store::{
@@ -71,7 +70,7 @@ pub struct Template {
     facts: Arc<FindingFacts>,
     shared: SharedPart,
     vulnerable: scry_wire::VulnerablePackage,
-    /// The package's component key (see [`package_component`]).
+    /// The package's component key (see [`scry_scan::component_key`]).
     component: String,
     /// Every component key the package is matched under (see
     /// [`scry_scan::component_keys`]).
@@ -233,19 +232,6 @@ pub fn resource_arn(region: &str, account: &str, resource_type: &str, id: &str) 
         "arn:aws:{}/{id}",
         kind.replace("{r}", region).replace("{a}", account)
     )
-}
-
-/// The one component key a package's findings are stored under: for an OS package, its source
-/// package's (see [`scry_scan::component_keys`] for every key it is matched under).
-fn package_component(inv: &Inventory, p: &Package) -> String {
-    let eco = scry_scan::query_ecosystem(inv, p).unwrap_or(&p.ecosystem);
-    let base = Ecosystem::parse(eco).base;
-    let name = if is_os_cataloger(&p.found_by) {
-        p.source_name.as_deref().unwrap_or(&p.name)
-    } else {
-        &p.name
-    };
-    format!("{base}\t{}", normalize_name(&base, name))
 }
 
 impl Service {
@@ -529,7 +515,6 @@ impl Service {
             },
             None => serde_json::from_slice(&body).map_err(corrupt)?,
         };
-        let mut touched: BTreeSet<String> = BTreeSet::new();
         let mut ks = BTreeSet::new();
         let mut subset = Inventory {
             distro: inv.distro,
@@ -540,7 +525,6 @@ impl Service {
             ks.clear();
             scry_scan::component_keys(&subset, &p, &mut ks);
             if ks.iter().any(|k| keys.contains(k.as_str())) {
-                touched.insert(package_component(&subset, &p));
                 subset.packages.push(p);
             }
         }
@@ -550,10 +534,17 @@ impl Service {
         };
         let (findings, scope) = match changed {
             Some((findings, keys)) => (findings, Scope::Findings(keys)),
-            None => (
-                self.findings_for(intel, &res.info, &subset)?,
-                Scope::Components(touched.into_iter().collect()),
-            ),
+            None => {
+                let touched: BTreeSet<String> = subset
+                    .packages
+                    .iter()
+                    .map(|p| scry_scan::component_key(&subset, p))
+                    .collect();
+                (
+                    self.findings_for(intel, &res.info, &subset)?,
+                    Scope::Components(touched.into_iter().collect()),
+                )
+            }
         };
         let mut write = ScanWrite {
             resource: ResourceInfo {
@@ -1060,7 +1051,7 @@ fn template(inv: &Inventory, pf: &PackageFinding, res: &ResourceRef) -> Template
         // Stored split: what many findings share is kept once.
         shared: SharedPart::new(w.split().1),
         vulnerable,
-        component: package_component(inv, p),
+        component: scry_scan::component_key(inv, p),
         keys: {
             let mut keys = BTreeSet::new();
             scry_scan::component_keys(inv, p, &mut keys);

@@ -164,8 +164,8 @@ fn changed_advisories_re_evaluate_stored_inventories() {
     assert_eq!(ids, [ECR_ID, EC2_ID].into_iter().collect());
 }
 
-/// A package with two advisories of which one changes: the finding of the other is not made
-/// again, not read and not written, even though its package is re-matched.
+/// A package with two advisories of which one changes: the finding of the other stays exactly
+/// as stored (its row unchanged), even though its package is re-matched.
 #[test]
 fn only_the_findings_of_changed_advisories_are_rewritten() {
     let env = setup();

@@ -400,31 +400,14 @@ fn compress(body: &[u8]) -> Vec<u8> {
 /// Bodies over this size after decompression are refused as damaged.
 const MAX_BODY: usize = 64 << 20;
 
-/// Decompresses a stored body into a buffer of exactly its recorded size (every body is
-/// written by [`compress`], which records it), refusing sizes over [`MAX_BODY`].
+/// Decompresses a stored body (a finding's own part or shared text) into a buffer of exactly
+/// its recorded size (every body is written by [`compress`], which records it), refusing
+/// sizes over [`MAX_BODY`]; a body stored as it was (see `compress_small`) comes back as is.
 fn decompress(what: &'static str, body: &[u8]) -> Result<Vec<u8>, StoreError> {
     if !body.starts_with(&zstd::zstd_safe::MAGICNUMBER.to_le_bytes()) {
-        // Stored as it was (see `compress_small`).
         return Ok(body.to_vec());
     }
-    let corrupt = |reason: String| StoreError::Corrupt { what, reason };
-    let size = zstd::zstd_safe::get_frame_content_size(body)
-        .map_err(|_| corrupt("not a zstd frame".into()))?
-        .ok_or_else(|| corrupt("zstd frame without a content size".into()))?;
-    let size = usize::try_from(size)
-        .ok()
-        .filter(|s| *s <= MAX_BODY)
-        .ok_or_else(|| {
-            corrupt(format!(
-                "{size} bytes when decompressed, more than {MAX_BODY}"
-            ))
-        })?;
-    DECOMPRESSOR
-        .with(|d| match d.borrow_mut().as_mut() {
-            Some(d) => d.decompress(body, size.max(1)),
-            None => zstd::bulk::decompress(body, size.max(1)),
-        })
-        .map_err(|e| corrupt(e.to_string()))
+    Ok(decompress_frames(what, body, |_| None)?.0)
 }
 
 /// Byte ranges of a decompressed inventory.
@@ -432,7 +415,7 @@ type Spans = Vec<std::ops::Range<usize>>;
 
 /// Inventories are compressed in frames of this many bytes, so that a re-evaluation
 /// decompresses only the frames holding the packages it reads (see
-/// [`decompress_inventory`]). Concatenated zstd frames are one valid zstd stream.
+/// [`decompress_frames`]). Concatenated zstd frames are one valid zstd stream.
 const INVENTORY_FRAME: usize = 8 << 10;
 
 fn compress_framed(body: &[u8]) -> Vec<u8> {
@@ -446,20 +429,19 @@ fn compress_framed(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Decompresses a stored inventory: every frame, or with `wanted`, only the frames that
+/// Decompresses zstd frames (an inventory's, or one body's): every frame, or with `wanted`,
+/// only the frames that
 /// overlap the byte ranges it gives for the decompressed length — then the body returned
 /// holds those frames alone, one after the other, and the ranges returned are where the
 /// asked ranges lie in it. An inventory written as one frame (before frames) is one frame
 /// here. Frames are checked as they are walked: each must be zstd, record its size, and the
 /// total stay within [`MAX_BODY`].
-fn decompress_inventory(
+fn decompress_frames(
+    what: &'static str,
     blob: &[u8],
     wanted: impl FnOnce(usize) -> Option<Spans>,
 ) -> Result<(Vec<u8>, Option<Spans>), StoreError> {
-    let corrupt = |reason: String| StoreError::Corrupt {
-        what: "inventory",
-        reason,
-    };
+    let corrupt = |reason: String| StoreError::Corrupt { what, reason };
     let mut frames = Vec::new();
     let (mut c, mut len) = (0usize, 0usize);
     while c < blob.len() {
@@ -689,7 +671,10 @@ impl Store {
         let Some(res) = self.resource_by_pk(pk)? else {
             return Ok(None);
         };
-        Ok(Some((res, decompress_inventory(&body, |_| None)?.0)))
+        Ok(Some((
+            res,
+            decompress_frames("inventory", &body, |_| None)?.0,
+        )))
     }
 
     /// A stored inventory for re-evaluation: its resource (without tags), its decompressed
@@ -729,8 +714,9 @@ impl Store {
         else {
             return Ok(None);
         };
-        let (body, ranges) =
-            decompress_inventory(&body, |len| parts.and_then(|p| wanted_parts(&p, keys, len)))?;
+        let (body, ranges) = decompress_frames("inventory", &body, |len| {
+            parts.and_then(|p| wanted_parts(&p, keys, len))
+        })?;
         Ok(Some((res, body, ranges)))
     }
 
@@ -1311,16 +1297,15 @@ fn reconcile_findings(
     {
         // A re-evaluation reads only the findings (on the components) it speaks for; the list
         // of keys is padded to a multiple of 8 so that few statement shapes are cached.
-        let (sql, params): (String, Vec<&str>) = match &scan.scope {
-            Scope::All => (String::new(), Vec::new()),
-            Scope::Components(keys) | Scope::Findings(keys) if keys.is_empty() => {
-                (" AND 1 = 0".into(), Vec::new())
-            }
-            Scope::Components(keys) | Scope::Findings(keys) => {
-                let column = match &scan.scope {
-                    Scope::Components(_) => "component_key",
-                    _ => "finding_key",
-                };
+        let scoped = match &scan.scope {
+            Scope::All => None,
+            Scope::Components(keys) => Some(("component_key", keys)),
+            Scope::Findings(keys) => Some(("finding_key", keys)),
+        };
+        let (sql, params): (String, Vec<&str>) = match scoped {
+            None => (String::new(), Vec::new()),
+            Some((_, keys)) if keys.is_empty() => (" AND 1 = 0".into(), Vec::new()),
+            Some((column, keys)) => {
                 let n = keys.len().div_ceil(8) * 8;
                 let mut params: Vec<&str> = keys.iter().map(String::as_str).collect();
                 params.resize(n, keys[0].as_str());
@@ -1693,7 +1678,7 @@ mod tests {
             .map(|i| (i / INVENTORY_FRAME) as u8 + b'a')
             .collect();
         let blob = compress_framed(&body);
-        let (whole, ranges) = decompress_inventory(&blob, |_| None).unwrap();
+        let (whole, ranges) = decompress_frames("inventory", &blob, |_| None).unwrap();
         assert_eq!((whole == body, ranges), (true, None));
         // Frames are a zstd stream: any zstd reader gets the whole body.
         assert_eq!(zstd::stream::decode_all(&blob[..]).unwrap(), body);
@@ -1701,7 +1686,7 @@ mod tests {
         // A range in frame 1 and one across frames 2 and 3: frame 0 is not decompressed.
         let f = INVENTORY_FRAME;
         let asked = vec![f + 5..f + 9, 3 * f - 2..3 * f + 2];
-        let (part, ranges) = decompress_inventory(&blob, |len| {
+        let (part, ranges) = decompress_frames("inventory", &blob, |len| {
             assert_eq!(len, body.len());
             Some(asked.clone())
         })
@@ -1717,17 +1702,29 @@ mod tests {
         // Any set of ranges reads the bytes it names, wherever frames begin and end.
         let n = body.len();
         let asked2 = vec![0..1, f - 1..f + 1, 2 * f..2 * f + 1, n - 1..n, 5..5];
-        let (part, ranges) = decompress_inventory(&blob, |_| Some(asked2.clone())).unwrap();
+        let (part, ranges) =
+            decompress_frames("inventory", &blob, |_| Some(asked2.clone())).unwrap();
         for (got, want) in ranges.unwrap().into_iter().zip(&asked2) {
             assert_eq!(part[got], body[want.clone()]);
         }
 
+        // Empty bodies, and one body through `decompress`, read back too.
+        assert!(
+            decompress_frames("inventory", &compress_framed(b""), |_| None)
+                .unwrap()
+                .0
+                .is_empty()
+        );
+        assert_eq!(decompress("finding", &compress(&body)).unwrap(), body);
+        assert_eq!(decompress("finding", b"{}").unwrap(), b"{}");
+
         // An inventory stored as one frame (before frames) reads the same.
-        let (old, _) = decompress_inventory(&compress(&body), |_| Some(asked.clone())).unwrap();
+        let (old, _) =
+            decompress_frames("inventory", &compress(&body), |_| Some(asked.clone())).unwrap();
         assert_eq!(old, body);
 
         // Damage is named, never a panic or a short body.
-        let corrupt = |blob: &[u8]| match decompress_inventory(blob, |_| None) {
+        let corrupt = |blob: &[u8]| match decompress_frames("inventory", blob, |_| None) {
             Err(StoreError::Corrupt { what, reason }) => format!("{what}: {reason}"),
             other => panic!("{other:?}"),
         };
